@@ -1,0 +1,77 @@
+/**
+ * Every name that more than one part of the system must agree on: the
+ * program, the policy pack, the workflows and the runbook all read them
+ * from here, so a rename cannot leave a guard watching the wrong thing.
+ */
+
+export const PROJECT_NAME = 'syrf-db-tools';
+
+/** The production database the producer reads; nothing else may touch it. */
+export const PROD_DATABASE = 'syrftest';
+export const STAGING_DATABASE = 'syrf_staging';
+export const PREVIEW_DATABASE_PATTERN = /^syrf_pr_[1-9]\d*$/;
+
+export function previewDatabase(prNumber: number): string {
+  return `syrf_pr_${prNumber}`;
+}
+
+/** Object layout in the snapshot bucket (written by the runtime's store layer). */
+export const SNAPSHOT_PREFIX = 'prod/';
+export const LATEST_MARKER = 'prod/latest.txt';
+export const SNAPSHOT_OBJECTS = ['dump.gz', 'manifest.json'] as const;
+
+export const DEFAULT_NAMESPACE = 'syrf-system';
+
+/**
+ * Secrets that carry production power. A workload that writes to a
+ * non-production database must never reference one of them.
+ */
+export const LEGACY_PROD_MONGO_SECRET = 'mongo-db-prod';
+export const PRODUCER_MONGO_SECRET = 'syrf-db-producer-mongo';
+export const ANONYMIZATION_KEY_SECRET = 'syrf-anonymization-key';
+export const ANONYMIZATION_KEY_SECRET_KEY = 'key';
+export const PRODUCTION_SECRETS: readonly string[] = [
+  LEGACY_PROD_MONGO_SECRET,
+  PRODUCER_MONGO_SECRET,
+  ANONYMIZATION_KEY_SECRET,
+];
+
+export const STAGING_MONGO_SECRET = 'syrf-db-staging-mongo';
+export function previewMongoSecret(prNumber: number): string {
+  return `syrf-db-pr-${prNumber}-mongo`;
+}
+/** Key holding the full connection string in each database user's Secret. */
+export const CONNECTION_STRING_KEY = 'connection-string';
+
+export const PRODUCER_KSA = 'syrf-db-producer';
+export const RESTORER_KSA = 'syrf-db-restorer';
+export const STAGING_KSA = 'syrf-db-staging';
+
+export const PRODUCER_GSA_ID = 'syrf-db-producer';
+export const RESTORER_GSA_ID = 'syrf-db-restorer';
+
+export const PRODUCER_CRONJOB = 'snapshot-producer';
+export function previewJobName(prNumber: number): string {
+  return `snapshot-restore-pr-${prNumber}`;
+}
+export function stagingRefreshJobName(refreshId: string): string {
+  return `staging-refresh-${refreshId}`;
+}
+
+export const RULES_MOUNT_DIR = '/config';
+export const RULES_FILE_NAME = 'anonymization-rules.yaml';
+export const RULES_PATH_IN_POD = `${RULES_MOUNT_DIR}/${RULES_FILE_NAME}`;
+export const KEY_MOUNT_DIR = '/secrets/anonymization';
+export const KEY_PATH_IN_POD = `${KEY_MOUNT_DIR}/${ANONYMIZATION_KEY_SECRET_KEY}`;
+
+/** Stack names the program accepts, and what each provisions. */
+export type StackKind = 'prod' | 'staging' | 'preview';
+export const PREVIEW_STACK_PATTERN = /^pr-([1-9]\d*)$/;
+
+export function stackKindOf(stack: string): { kind: StackKind; prNumber?: number } | undefined {
+  if (stack === 'prod') return { kind: 'prod' };
+  if (stack === 'staging') return { kind: 'staging' };
+  const match = PREVIEW_STACK_PATTERN.exec(stack);
+  if (match?.[1] !== undefined) return { kind: 'preview', prNumber: Number(match[1]) };
+  return undefined;
+}

@@ -1,0 +1,88 @@
+import type * as pulumi from '@pulumi/pulumi';
+import type { PreviewConfig, ProdConfig, StackConfig, StagingConfig } from './config.js';
+import { SnapshotBucket } from './bucket.js';
+import { DatabaseUser, producerRoles } from './db-users.js';
+import { SnapshotIdentities } from './identities.js';
+import { PRODUCER_MONGO_SECRET } from './names.js';
+import { PreviewDatabase } from './preview.js';
+import { SnapshotProducer } from './producer.js';
+import { RulesConfigMap } from './rules-configmap.js';
+import { StagingRefresh } from './staging.js';
+
+/**
+ * Composes the components a stack kind needs. Kept apart from index.ts so
+ * tests can run it under Pulumi mocks with a config they build themselves.
+ */
+
+export interface StackOutputs {
+  bucketName?: pulumi.Input<string>;
+  producerServiceAccountEmail?: pulumi.Input<string>;
+  restorerServiceAccountEmail?: pulumi.Input<string>;
+  producerCronJobName?: string;
+  rulesConfigMapName?: string;
+  databaseUserSecretName?: string;
+  previewDatabaseName?: string;
+  previewJobName?: string;
+  stagingRefreshJobName?: string;
+}
+
+function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
+  const bucket = new SnapshotBucket('snapshots', config);
+  const identities = new SnapshotIdentities('identities', {
+    project: config.gcpProject,
+    namespace: config.namespace,
+    bucketName: bucket.bucketName,
+  });
+  const producerUser = new DatabaseUser('producer', {
+    config,
+    username: 'syrf-db-producer',
+    secretName: PRODUCER_MONGO_SECRET,
+    roles: producerRoles(),
+    description: 'Nightly anonymized snapshot producer (read-only)',
+  });
+  const rules = new RulesConfigMap('rules', { prefix: 'anonymization-rules', namespace: config.namespace, rulesYaml });
+  const producer = new SnapshotProducer(
+    'producer',
+    { config, rulesConfigMapName: rules.configMapName },
+    { dependsOn: [identities, producerUser, rules] },
+  );
+  return {
+    bucketName: bucket.bucketName,
+    producerServiceAccountEmail: identities.producerEmail,
+    restorerServiceAccountEmail: identities.restorerEmail,
+    producerCronJobName: producer.cronJobName,
+    rulesConfigMapName: rules.configMapName,
+    databaseUserSecretName: producerUser.secretName,
+  };
+}
+
+function defineStaging(config: StagingConfig, rulesYaml: string): StackOutputs {
+  const staging = new StagingRefresh('staging', { config, rulesYaml });
+  return {
+    bucketName: config.bucketName,
+    restorerServiceAccountEmail: config.restorerServiceAccountEmail,
+    databaseUserSecretName: staging.userSecretName,
+    ...(staging.jobName === undefined ? {} : { stagingRefreshJobName: staging.jobName }),
+  };
+}
+
+function definePreview(config: PreviewConfig, rulesYaml: string): StackOutputs {
+  const preview = new PreviewDatabase(`pr-${config.prNumber}`, { config, rulesYaml });
+  return {
+    bucketName: config.bucketName,
+    previewDatabaseName: preview.databaseName,
+    ...(preview.jobName === undefined ? {} : { previewJobName: preview.jobName }),
+    ...(preview.userSecretName === undefined ? {} : { databaseUserSecretName: preview.userSecretName }),
+  };
+}
+
+export function defineStack(config: StackConfig, rulesYaml: string): StackOutputs {
+  switch (config.kind) {
+    case 'prod':
+      return defineProd(config, rulesYaml);
+    case 'staging':
+      return defineStaging(config, rulesYaml);
+    case 'preview':
+      return definePreview(config, rulesYaml);
+  }
+}

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { registerSnapshotCommand } from './snapshot.js';
+import { registerListCommand } from './list.js';
+import { registerShowCommand } from './show.js';
+import { registerVerifyCommand } from './verify.js';
+import { registerPruneCommand } from './prune.js';
+import { registerPromoteCommand } from './promote.js';
+
+/**
+ * One line per command; each command lives in its own file and only parses
+ * options and prints results. The work happens in the runtime modules.
+ */
+export function registerCommands(program: Command): void {
+  registerSnapshotCommand(program);
+  registerListCommand(program);
+  registerShowCommand(program);
+  registerVerifyCommand(program);
+  registerPruneCommand(program);
+  registerPromoteCommand(program);
+}

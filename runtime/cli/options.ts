@@ -1,0 +1,14 @@
+import { InvalidArgumentError } from 'commander';
+
+/** commander parser for non-negative whole numbers. */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
+  return n;
+}
+
+export function parsePositive(value: string): number {
+  const n = parseCount(value);
+  if (n === 0) throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,44 @@
+import { PassThrough } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { ArchiveEvent } from '../archive/types.js';
+import { ArchiveWriter, writeEvents } from '../archive/writer.js';
+import type { Store } from '../store/store.js';
+import { HashingStream } from '../util/hashing-stream.js';
+
+export interface WrittenArchive {
+  sizeBytes: number;
+  sha256: string;
+}
+
+/**
+ * events → archive framing → gzip → sha256 → store object, with
+ * backpressure end to end. If anything fails, the upload is aborted, so the
+ * object under `key` is never a partial archive.
+ */
+export async function writeArchiveToStore(
+  events: AsyncIterable<ArchiveEvent>,
+  store: Store,
+  key: string,
+  options: { gzipLevel?: number } = {},
+): Promise<WrittenArchive> {
+  const gzip = createGzip({ level: options.gzipLevel ?? 6 });
+  const hasher = new HashingStream();
+  const body = new PassThrough();
+  gzip.pipe(hasher).pipe(body);
+  const upload = store.write(key, body, { contentType: 'application/gzip' });
+  // Observed below; this keeps an early rejection from being reported as unhandled.
+  upload.catch(() => undefined);
+
+  try {
+    const writer = new ArchiveWriter(gzip);
+    await writeEvents(events, writer);
+    await writer.end();
+  } catch (error) {
+    body.destroy(error as Error);
+    gzip.destroy();
+    await upload.catch(() => undefined);
+    throw error;
+  }
+  await upload;
+  return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
+}

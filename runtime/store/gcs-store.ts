@@ -1,0 +1,151 @@
+import { Storage, type Bucket } from '@google-cloud/storage';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UserError } from '../errors.js';
+import { joinKey, type Store, type StoredObject } from './store.js';
+
+export interface GcsStoreOptions {
+  /** Custom API endpoint (fake-gcs-server in tests); credentials are then not used. */
+  apiEndpoint?: string;
+  projectId?: string;
+  /** Fail fast against an unreachable endpoint instead of retrying for minutes. */
+  maxRetries?: number;
+}
+
+/** A bucket (and optional prefix) in Google Cloud Storage, authenticated by Workload Identity / ADC. */
+export class GcsStore implements Store {
+  readonly url: string;
+  private readonly bucket: Bucket;
+  private readonly prefix: string;
+
+  constructor(bucketName: string, prefix: string, options: GcsStoreOptions = {}) {
+    this.prefix = prefix.replace(/^\/+|\/+$/g, '');
+    this.url = `gs://${bucketName}${this.prefix ? '/' + this.prefix : ''}`;
+    const storage = new Storage({
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint, projectId: options.projectId ?? 'syrf-local' } : {}),
+      ...(options.projectId ? { projectId: options.projectId } : {}),
+      retryOptions: { autoRetry: true, maxRetries: options.maxRetries ?? 3, totalTimeout: 120 },
+    });
+    this.bucket = storage.bucket(bucketName);
+  }
+
+  describe(key: string): string {
+    return `gs://${this.bucket.name}/${this.objectName(key)}`;
+  }
+
+  async write(key: string, body: Readable | Buffer | string, options: { contentType?: string } = {}): Promise<void> {
+    const file = this.bucket.file(this.objectName(key));
+    try {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+        await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType });
+        return;
+      }
+      // A resumable upload only becomes visible when finalized, so an interrupted
+      // upload never replaces the object under this key.
+      await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5' }));
+    } catch (error) {
+      throw this.translate(error, `writing ${this.describe(key)}`);
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const file = this.bucket.file(this.objectName(key));
+    if (!(await this.stat(key))) {
+      throw new UserError(`${this.describe(key)} does not exist`, {
+        hint: `check the snapshot id with \`syrf-db list --from ${this.url}\``,
+      });
+    }
+    const stream = file.createReadStream({ validation: false });
+    return stream;
+  }
+
+  async readText(key: string): Promise<string> {
+    const stream = await this.read(key);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+    } catch (error) {
+      throw this.translate(error, `reading ${this.describe(key)}`);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    try {
+      const [metadata] = await this.bucket.file(this.objectName(key)).getMetadata();
+      return { key, size: Number(metadata.size ?? 0), updated: new Date(String(metadata.updated ?? metadata.timeCreated ?? 0)) };
+    } catch (error) {
+      if (statusOf(error) === 404 && !isMissingBucket(error)) return null;
+      throw this.translate(error, `reading ${this.describe(key)}`);
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    try {
+      const [files] = await this.bucket.getFiles({ prefix: this.objectName(prefix), autoPaginate: true });
+      return files
+        .map((f) => ({
+          key: this.keyOf(f.name),
+          size: Number(f.metadata.size ?? 0),
+          updated: new Date(String(f.metadata.updated ?? f.metadata.timeCreated ?? 0)),
+        }))
+        .sort((a, b) => a.key.localeCompare(b.key));
+    } catch (error) {
+      // Listing never 404s for a missing prefix, only for a missing bucket.
+      throw this.translate(error, `listing ${this.url}`, { notFoundIsBucket: true });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.bucket.file(this.objectName(key)).delete({ ignoreNotFound: true });
+    } catch (error) {
+      throw this.translate(error, `deleting ${this.describe(key)}`);
+    }
+  }
+
+  private objectName(key: string): string {
+    return this.prefix ? joinKey(this.prefix, key) + (key.endsWith('/') ? '/' : '') : key;
+  }
+
+  private keyOf(objectName: string): string {
+    return this.prefix ? objectName.slice(this.prefix.length + 1) : objectName;
+  }
+
+  private translate(error: unknown, action: string, context: { notFoundIsBucket?: boolean } = {}): Error {
+    if (error instanceof UserError) return error;
+    const status = statusOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (status === 404 && (context.notFoundIsBucket || isMissingBucket(error))) {
+      return new UserError(`${action} failed: bucket gs://${this.bucket.name} does not exist`, {
+        hint: 'check the store URL, or create the bucket (infra: `pulumi up` for the environment)',
+        cause: error,
+      });
+    }
+    if (status === 401 || status === 403) {
+      return new UserError(`${action} failed: permission denied (${status}): ${message}`, {
+        hint: 'check the workload identity / credentials of this job and its IAM role on the bucket',
+        cause: error,
+      });
+    }
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code)) {
+      return new UserError(`${action} failed: cannot reach Cloud Storage (${code})`, {
+        hint: 'check the network and, for a local emulator, SYRF_GCS_ENDPOINT',
+        cause: error,
+      });
+    }
+    return new UserError(`${action} failed: ${message}`, { cause: error });
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const e = error as { code?: unknown; status?: unknown } | null;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.status === 'number') return e.status;
+  return undefined;
+}
+
+function isMissingBucket(error: unknown): boolean {
+  return /bucket/i.test(error instanceof Error ? error.message : '') && /not (exist|found)/i.test(String((error as Error).message));
+}

@@ -1,0 +1,37 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  /** Key relative to the store root, always with `/` separators. */
+  key: string;
+  size: number;
+  updated: Date;
+}
+
+/**
+ * Where snapshots live. Keys are relative to the store's root
+ * (`gs://bucket/prefix` or `file://dir`). Writes are all-or-nothing: a
+ * reader never sees a half-written object under its final key.
+ */
+export interface Store {
+  /** The store's URL, for messages (never contains credentials). */
+  readonly url: string;
+  write(key: string, body: Readable | Buffer | string, options?: { contentType?: string }): Promise<void>;
+  /** Throws a UserError naming the object when it does not exist. */
+  read(key: string): Promise<Readable>;
+  readText(key: string): Promise<string>;
+  /** null when absent. */
+  stat(key: string): Promise<StoredObject | null>;
+  /** Every object whose key starts with `prefix`, at any depth. */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** Deleting an absent object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Full URL of one object, for messages. */
+  describe(key: string): string;
+}
+
+export function joinKey(...parts: string[]): string {
+  return parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
+}

@@ -1,0 +1,147 @@
+/**
+ * Live compatibility with MongoDB's own tools: our reader reads what
+ * `mongodump --archive --gzip` writes, and `mongorestore --archive --gzip`
+ * restores what our writer writes, with identical documents and indexes.
+ * Needs mongodump/mongorestore (SYRF_MONGO_TOOLS_BIN or PATH); without them
+ * the byte-level fixtures in test/fixtures/archive cover the format.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { BSON, type Document } from 'bson';
+import type { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCollectionMetadata, parseCollectionMetadata } from '../../runtime/archive/metadata.js';
+import { openArchive } from '../../runtime/archive/reader.js';
+import { createGzipArchiveWriter } from '../../runtime/archive/writer.js';
+import { fixtureDataset } from '../fixtures/archive/dataset.js';
+import {
+  canonicalDocuments,
+  canonicalIndexes,
+  describeDatabase,
+  findMongoTools,
+  runTool,
+  seedDatabase,
+  type CollectionSnapshot,
+} from '../fixtures/archive/mongo-tools.js';
+import { startIndexNsProxy } from '../fixtures/archive/index-ns-proxy.js';
+import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
+
+const tools = findMongoTools();
+const suiteName = tools
+  ? 'mongo-tools compatibility'
+  : 'mongo-tools compatibility (skipped: mongodump/mongorestore not found in $SYRF_MONGO_TOOLS_BIN or PATH)';
+
+describe.skipIf(!tools)(suiteName, () => {
+  const dataset = fixtureDataset();
+  let client: MongoClient;
+  let work: ReturnType<typeof tempDir>;
+  const dropAfter: string[] = [];
+
+  beforeAll(async () => {
+    client = await connectMongo();
+    work = tempDir('syrf-mongo-tools-');
+  });
+
+  afterAll(async () => {
+    for (const name of dropAfter) await client.db(name).dropDatabase().catch(() => undefined);
+    await client?.close();
+    work?.remove();
+  });
+
+  it('reads an archive written by mongodump --archive --gzip: documents, CRCs and index specs', async () => {
+    const dbName = uniqueDbName('mt_dump_');
+    dropAfter.push(dbName);
+    const db = client.db(dbName);
+    await seedDatabase(db, dataset);
+    const onServer = await describeDatabase(db);
+    const archive = join(work.path, 'dump.archive.gz');
+    await runTool(tools!.mongodump, ['--uri', mongodbUri(), '--db', dbName, `--archive=${archive}`, '--gzip']);
+
+    const read = await readWholeArchive(archive);
+    expect(read.namespaces.sort()).toEqual(dataset.map((c) => c.name).sort());
+    expect(read.ended.sort()).toEqual(dataset.map((c) => c.name).sort());
+    for (const expected of onServer) {
+      const got = read.collections.get(expected.name);
+      expect(got?.documents, expected.name).toEqual(expected.documents);
+      expect(got?.indexes, expected.name).toEqual(expected.indexes);
+    }
+  });
+
+  it('mongorestore --archive --gzip restores an archive our writer made, with identical documents and indexes', async () => {
+    const dbName = uniqueDbName('mt_restore_');
+    dropAfter.push(dbName);
+    const archive = join(work.path, 'ours.archive.gz');
+    const indexesOf = (name: string): Document[] => [
+      { v: 2, key: { _id: 1 }, name: '_id_' },
+      ...(dataset.find((c) => c.name === name)?.indexes ?? []).map((index) => ({ v: 2, ...index })),
+    ];
+    const collections = [...dataset.map((c) => c.name), 'emptyCollection'];
+
+    const serverVersion = String((await client.db('admin').command({ buildInfo: 1 })).version);
+    const writer = createGzipArchiveWriter(createWriteStream(archive));
+    await writer.writePrelude(
+      { concurrentCollections: 1, version: '0.1', serverVersion, toolVersion: 'syrf-db-tools test' },
+      collections.map((name) => ({
+        db: dbName,
+        collection: name,
+        metadata: buildCollectionMetadata({ collectionName: name, type: 'collection', indexes: indexesOf(name) }),
+        size: 0,
+        type: 'collection',
+      })),
+    );
+    // Interleave small segments of every collection, as a parallel dump would.
+    const queues = dataset.map((c) => ({ name: c.name, documents: c.documents.map((d) => Buffer.from(BSON.serialize(d))) }));
+    while (queues.some((q) => q.documents.length > 0)) {
+      for (const queue of queues) await writer.writeSegment(dbName, queue.name, queue.documents.splice(0, 7));
+    }
+    for (const name of collections) await writer.writeEof(dbName, name);
+    await writer.end();
+
+    // FerretDB rejects the `ns` index option mongorestore always sends (see index-ns-proxy.ts).
+    const proxy = isFerretDb() ? await startIndexNsProxy(mongodbUri()) : undefined;
+    try {
+      await runTool(tools!.mongorestore, ['--uri', proxy?.uri ?? mongodbUri(), `--archive=${archive}`, '--gzip']);
+    } finally {
+      await proxy?.close();
+    }
+
+    const restored = await describeDatabase(client.db(dbName));
+    const expected: CollectionSnapshot[] = collections
+      .map((name) => ({
+        name,
+        documents: canonicalDocuments(dataset.find((c) => c.name === name)?.documents ?? []),
+        indexes: canonicalIndexes(indexesOf(name)),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(restored).toEqual(expected);
+  });
+});
+
+interface ReadArchive {
+  namespaces: string[];
+  ended: string[];
+  collections: Map<string, { documents: string[]; indexes: string[] }>;
+}
+
+async function readWholeArchive(path: string): Promise<ReadArchive> {
+  const result: ReadArchive = { namespaces: [], ended: [], collections: new Map() };
+  const raw = new Map<string, Document[]>();
+  for await (const event of openArchive(createReadStream(path), { source: path })) {
+    if (event.type === 'prelude') {
+      for (const entry of event.namespaces) {
+        result.namespaces.push(entry.collection);
+        const metadata = parseCollectionMetadata(entry.metadata);
+        result.collections.set(entry.collection, { documents: [], indexes: canonicalIndexes(metadata.indexes) });
+        raw.set(entry.collection, []);
+        // The metadata must survive our parse → build unchanged, or re-written archives would drift.
+        expect(buildCollectionMetadata(metadata)).toBe(entry.metadata);
+      }
+    } else if (event.type === 'segment') {
+      raw.get(event.collection)!.push(...event.documents.map((d) => BSON.deserialize(d, { promoteValues: false })));
+    } else {
+      result.ended.push(event.collection);
+    }
+  }
+  for (const [name, documents] of raw) result.collections.get(name)!.documents = canonicalDocuments(documents);
+  return result;
+}

@@ -1,0 +1,166 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, spawnCli } from '../support/cli.js';
+import { seedDataset, type DatasetSummary } from '../support/dataset.js';
+import { connectMongo, createBucket, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
+
+const EXCLUDED = ['pmAuditLog', 'asFileListing'];
+
+describe('snapshot → list → show → verify', () => {
+  let client: MongoClient;
+  let dbName: string;
+  let seeded: DatasetSummary;
+  const dir = tempDir();
+
+  beforeAll(async () => {
+    client = await connectMongo();
+    dbName = uniqueDbName('syrfprod_');
+    seeded = await seedDataset(client.db(dbName), { studies: 400 });
+  });
+  afterAll(async () => {
+    await client.db(dbName).dropDatabase();
+    await client.close();
+    dir.remove();
+  });
+
+  const stores = () => [
+    { name: 'file://', url: `file://${dir.path}/store`, env: {} },
+    { name: 'gs:// (fake-gcs-server)', url: '', env: { SYRF_GCS_ENDPOINT: gcsEndpoint() } },
+  ];
+
+  it.each([0, 1])('captures, lists, shows and verifies through store %#', async (which) => {
+    const store = stores()[which]!;
+    const url = store.url || `gs://${await createBucket()}/snapshots`;
+    const snap = await runCli(
+      ['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-01-09', '--exclude', EXCLUDED.join(',')],
+      { env: store.env },
+    );
+    expect(snap.stderr).not.toMatch(/unexpected/);
+    expect(snap.code, snap.stderr).toBe(0);
+    expect(snap.stdout).toMatch(/snapshot 2026-01-09: 5 collections/);
+
+    const list = await runCli(['list', '--from', url, '--json'], { env: store.env });
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
+    expect(listed).toEqual([expect.objectContaining({ id: '2026-01-09', status: 'complete', latest: true, anonymized: false })]);
+
+    const show = await runCli(['show', 'latest', '--from', url, '--json'], { env: store.env });
+    expect(show.code, show.stderr).toBe(0);
+    const manifest = JSON.parse(show.stdout) as {
+      source: { db: string };
+      collections: Array<{ name: string; documents: number; indexes: Array<{ name: string; unique?: boolean }>; schemaVersions: number[] }>;
+      excludedCollections: string[];
+      archive: { sha256: string };
+    };
+    expect(manifest.source.db).toBe(dbName);
+    expect(manifest.excludedCollections).toEqual(EXCLUDED.slice().sort());
+    const byName = Object.fromEntries(manifest.collections.map((c) => [c.name, c]));
+    expect(Object.keys(byName).sort()).toEqual(['pmInvestigator', 'pmProject', 'pmRiskOfBiasAiJob', 'pmStudy', 'pmSystematicSearch']);
+    for (const [name, count] of Object.entries(seeded.counts)) {
+      if (!EXCLUDED.includes(name)) expect(byName[name]?.documents, name).toBe(count);
+    }
+    expect(byName.pmInvestigator?.indexes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Email_1', unique: true })]));
+    expect(byName.pmStudy?.schemaVersions).toEqual([7]);
+
+    const verify = await runCli(['verify', 'latest', '--from', url], { env: store.env });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toContain(manifest.archive.sha256);
+  });
+
+  it('reports a corrupted archive and refuses to promote it', async () => {
+    const url = `file://${dir.path}/corrupt`;
+    expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-02-01'])).code).toBe(0);
+    const dump = join(dir.path, 'corrupt', 'prod', '2026-02-01', 'dump.gz');
+    const bytes = await readFile(dump);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await writeFile(dump, bytes);
+
+    const verify = await runCli(['verify', '2026-02-01', '--from', url]);
+    expect(verify.code).toBe(4);
+    expect(verify.stderr).toMatch(/failed verification: .*sha256 is [0-9a-f]{64}, manifest says/);
+    expect(verify.stderr).toMatch(/what to do:/);
+
+    const promote = await runCli(['promote', '2026-02-01', '--from', url]);
+    expect(promote.code).toBe(4);
+  });
+
+  it('keeps latest on the previous good snapshot when a snapshot is killed mid-upload, and a retry replaces it cleanly', async () => {
+    const url = `file://${dir.path}/killed`;
+    const storeDir = join(dir.path, 'killed', 'prod');
+    expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-01'])).code).toBe(0);
+
+    const child = spawnCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-02', '--parallel', '1']);
+    const killedMidUpload = await new Promise<boolean>((resolve) => {
+      const timer = setInterval(async () => {
+        const files = await readdir(join(storeDir, '2026-03-02')).catch(() => [] as string[]);
+        if (files.some((f) => f.startsWith('dump.gz.tmp-'))) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve(true);
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        resolve(false);
+      });
+    });
+    expect(killedMidUpload, 'the snapshot finished before the test could kill it').toBe(true);
+    await new Promise((r) => child.once('exit', r).emit('noop'));
+
+    expect(await readFile(join(storeDir, 'latest.txt'), 'utf8')).toBe('prod/2026-03-01\n');
+    const listed = JSON.parse((await runCli(['list', '--from', url, '--json'])).stdout) as Array<{ id: string; status: string; latest: boolean }>;
+    expect(listed.find((s) => s.latest)?.id).toBe('2026-03-01');
+    expect(listed.find((s) => s.id === '2026-03-02')?.status ?? 'absent').not.toBe('complete');
+
+    const retry = await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-02']);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(await readFile(join(storeDir, 'latest.txt'), 'utf8')).toBe('prod/2026-03-02\n');
+    expect((await readdir(join(storeDir, '2026-03-02'))).sort()).toEqual(['dump.gz', 'manifest.json']);
+  });
+});
+
+describe('bad input gets one clear error and a non-zero exit', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('unreachable MongoDB', async () => {
+    const result = await runCli(['snapshot', '--uri', 'mongodb://127.0.0.1:1/', '--db', 'x', '--to', `file://${dir.path}`], {
+      env: { SYRF_MONGO_TIMEOUT_MS: '1500' },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:1\//m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('unknown database', async () => {
+    const result = await runCli(['snapshot', '--uri', mongodbUri(), '--db', 'no_such_db_here', '--to', `file://${dir.path}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/database "no_such_db_here" does not exist/);
+  });
+
+  it('unreachable store', async () => {
+    const result = await runCli(['list', '--from', 'gs://some-bucket'], { env: { SYRF_GCS_ENDPOINT: 'http://127.0.0.1:1', SYRF_GCS_MAX_RETRIES: '0' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot reach Cloud Storage \(ECONNREFUSED\)/);
+  });
+
+  it('missing bucket', async () => {
+    const result = await runCli(['list', '--from', 'gs://no-such-bucket-here'], { env: { SYRF_GCS_ENDPOINT: gcsEndpoint() } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/bucket gs:\/\/no-such-bucket-here does not exist/);
+  });
+
+  it('malformed and unknown snapshot ids', async () => {
+    const malformed = await runCli(['show', '2026-13-45', '--from', `file://${dir.path}`]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/"2026-13-45" is not a snapshot id/);
+    const unknown = await runCli(['show', '2026-01-01', '--from', `file://${dir.path}`]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/snapshot "2026-01-01" does not exist/);
+    const noLatest = await runCli(['verify', 'latest', '--from', `file://${dir.path}`]);
+    expect(noLatest.code).toBe(1);
+    expect(noLatest.stderr).toMatch(/latest\.txt does not exist/);
+  });
+});
