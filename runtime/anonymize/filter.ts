@@ -1,0 +1,304 @@
+/**
+ * The anonymizing archive filter: ArchiveEvents in, ArchiveEvents out.
+ *  - Collections without rules or limits pass through as the same Buffers, never decoded.
+ *  - Excluded collections (and those outside `collections`) vanish from prelude and body.
+ *  - Collections with rules are decoded, transformed and re-encoded document by document.
+ *  - Size limits keep a deterministic subset; collections that `follow` a cut
+ *    parent keep only documents referencing kept parents. Such collections are
+ *    spooled (already anonymized) to a temp file until they and their parent
+ *    have ended, then replayed; the temp files are deleted in every case.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BSON, type Document } from 'bson';
+import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
+import { ExitCode, UserError } from '../errors.js';
+import { silentLogger, type Logger } from '../ops/log.js';
+import { canonicalKey, rankOfId, valuesAt } from './canonical.js';
+import { DECODE_OPTIONS, UndecodableDocumentError, anonymizeBytes, createAnonymizer, type DocumentAnonymizer } from './engine.js';
+import { parseFieldPath, type PathSegment } from './paths.js';
+import { isExcluded, type Rules, type SizeLimit } from './rules.js';
+import { SmallestN } from './select.js';
+import { Spool } from './spool.js';
+
+export interface AnonymizeOptions {
+  rules: Rules;
+  key: Buffer;
+  /** Default true. False copies every document of the collections that are kept (staging). */
+  applySizeLimits?: boolean;
+  /** Only these collections are kept (others are dropped like exclusions). */
+  collections?: string[];
+  logger?: Logger;
+  /** Where spool files go; default os.tmpdir(). */
+  tempDir?: string;
+}
+
+const BUCKETS_PREFIX = 'system.buckets.';
+const BATCH_DOCUMENTS = 1000;
+
+interface SubsetState {
+  db: string;
+  collection: string;
+  limit: SizeLimit;
+  parent: SubsetState | null;
+  followField: PathSegment[] | null;
+  /** Paths of this collection's fields that active children reference. */
+  referencedBy: Map<string, PathSegment[]>;
+  spool: Spool | null;
+  inputEnded: boolean;
+  resolved: boolean;
+  /** True when this collection lost documents, so its followers must be filtered. */
+  cut: boolean;
+  keptKeys: Map<string, Set<string>>;
+}
+
+type Mode =
+  | { kind: 'drop' }
+  | { kind: 'pass' }
+  | { kind: 'transform'; anonymizer: DocumentAnonymizer }
+  | { kind: 'subset'; anonymizer: DocumentAnonymizer | null; state: SubsetState };
+
+export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
+  const { rules } = options;
+  const logger = options.logger ?? silentLogger;
+  const anonymizer = createAnonymizer(rules, options.key);
+  const applySizeLimits = options.applySizeLimits ?? true;
+  const wanted = options.collections ? new Set(options.collections) : null;
+  const modes = new Map<string, Mode>();
+  const subsets: SubsetState[] = [];
+  let spoolDir: string | null = null;
+  const counters = new Map<string, number>();
+
+  const keepsCollection = (collection: string) => !isExcluded(rules, collection) && (wanted === null || wanted.has(collection));
+
+  const modeOf = (db: string, collection: string): Mode => {
+    const ns = `${db}.${collection}`;
+    let mode = modes.get(ns);
+    if (mode) return mode;
+    if (collection.startsWith(BUCKETS_PREFIX)) {
+      // Time-series data lives in bucket documents whose layout field rules cannot address.
+      const owner = collection.slice(BUCKETS_PREFIX.length);
+      if (!keepsCollection(owner)) mode = { kind: 'drop' };
+      else if (rules.collections.has(owner) || (applySizeLimits && rules.sizeLimits.has(owner))) {
+        throw new UserError(`${db}.${owner} is a time-series collection, which field rules and size limits cannot address`, {
+          hint: `exclude ${owner} in the rules file, or remove its rules so it is copied as it is`,
+          exitCode: ExitCode.refused,
+        });
+      } else mode = { kind: 'pass' };
+    } else if (!keepsCollection(collection)) {
+      mode = { kind: 'drop' };
+    } else {
+      const doc = anonymizer.forCollection(collection);
+      mode = doc ? { kind: 'transform', anonymizer: doc } : { kind: 'pass' };
+    }
+    modes.set(ns, mode);
+    return mode;
+  };
+
+  const planSubsets = (namespaces: NamespaceMetadata[]) => {
+    if (!applySizeLimits) return;
+    const present = new Map(namespaces.filter((n) => n.type !== 'view').map((n) => [`${n.db}.${n.collection}`, n]));
+    const states = new Map<string, SubsetState | null>();
+    const stateFor = (db: string, collection: string): SubsetState | null => {
+      const ns = `${db}.${collection}`;
+      if (states.has(ns)) return states.get(ns)!;
+      states.set(ns, null); // rules forbid cycles; this guards anyway
+      const limit = rules.sizeLimits.get(collection);
+      if (!limit || !present.has(ns)) return null;
+      const parent = limit.follows ? stateFor(db, limit.follows.collection) : null;
+      if (limit.maxDocuments === null && !parent) return null;
+      const state: SubsetState = {
+        db,
+        collection,
+        limit,
+        parent,
+        followField: parent && limit.follows ? parseFieldPath(limit.follows.field) : null,
+        referencedBy: new Map(),
+        spool: null,
+        inputEnded: false,
+        resolved: false,
+        cut: false,
+        keptKeys: new Map(),
+      };
+      if (parent && limit.follows) parent.referencedBy.set(limit.follows.references, parseFieldPath(limit.follows.references) ?? []);
+      states.set(ns, state);
+      return state;
+    };
+    for (const entry of present.values()) {
+      const state = stateFor(entry.db, entry.collection);
+      if (!state) continue;
+      const base = modeOf(entry.db, entry.collection);
+      modes.set(`${entry.db}.${entry.collection}`, { kind: 'subset', anonymizer: base.kind === 'transform' ? base.anonymizer : null, state });
+      subsets.push(state);
+    }
+    for (const [collection, limit] of rules.sizeLimits) {
+      if (limit.follows && !namespaces.some((n) => n.collection === limit.follows!.collection)) {
+        if (namespaces.some((n) => n.collection === collection)) {
+          logger.warn(`${collection} follows ${limit.follows.collection}, which is not in this archive; ${collection} is not filtered by it`);
+        }
+      }
+    }
+  };
+
+  const spoolFor = async (state: SubsetState): Promise<Spool> => {
+    if (!state.spool) {
+      spoolDir ??= await mkdtemp(join(options.tempDir ?? tmpdir(), 'syrf-anonymize-'));
+      state.spool = new Spool(join(spoolDir, `${subsets.indexOf(state)}.bson`));
+    }
+    return state.spool;
+  };
+
+  const transformBatch = (db: string, collection: string, documents: Buffer[], doc: DocumentAnonymizer): Buffer[] => {
+    const ns = `${db}.${collection}`;
+    let index = counters.get(ns) ?? 0;
+    const out = documents.map((bytes) => {
+      try {
+        return anonymizeBytes(bytes, doc);
+      } catch (error) {
+        if (error instanceof UndecodableDocumentError) {
+          throw new UserError(`${ns}: document #${index} cannot be decoded (${error.message}); refusing to pass it on un-anonymized`, {
+            hint: 'the archive is damaged or not a mongodump archive; take a new snapshot',
+            exitCode: ExitCode.corrupt,
+          });
+        }
+        throw error;
+      } finally {
+        index++;
+      }
+    });
+    counters.set(ns, index);
+    return out;
+  };
+
+  async function* resolveReady(endOfInput: boolean): AsyncGenerator<ArchiveEvent> {
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const state of subsets) {
+        if (state.resolved) continue;
+        const parentDone = state.parent === null || state.parent.resolved;
+        if (!(parentDone && (state.inputEnded || endOfInput))) continue;
+        yield* emitSubset(state, logger);
+        progress = true;
+      }
+    }
+  }
+
+  try {
+    for await (const event of events) {
+      if (event.type === 'prelude') {
+        const namespaces = event.namespaces.filter((n) => modeOf(n.db, n.collection).kind !== 'drop');
+        if (wanted) {
+          for (const name of wanted) {
+            if (!event.namespaces.some((n) => n.collection === name)) logger.warn(`collection ${name} was asked for but is not in the archive`);
+          }
+        }
+        planSubsets(namespaces);
+        yield namespaces.length === event.namespaces.length ? event : { ...event, namespaces };
+        continue;
+      }
+      const mode = modeOf(event.db, event.collection);
+      switch (mode.kind) {
+        case 'drop':
+          break;
+        case 'pass':
+          yield event;
+          break;
+        case 'transform':
+          if (event.type === 'segment') {
+            yield { ...event, documents: transformBatch(event.db, event.collection, event.documents, mode.anonymizer) };
+          } else {
+            yield { ...event, crc: 0n };
+          }
+          break;
+        case 'subset':
+          if (event.type === 'segment') {
+            const documents = mode.anonymizer ? transformBatch(event.db, event.collection, event.documents, mode.anonymizer) : event.documents;
+            await (await spoolFor(mode.state)).append(documents);
+          } else {
+            mode.state.inputEnded = true;
+            yield* resolveReady(false);
+          }
+          break;
+      }
+    }
+    yield* resolveReady(true);
+  } finally {
+    for (const state of subsets) await state.spool?.close().catch(() => undefined);
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+/** Replays a spooled collection, keeping what its size limit and its parent allow. */
+async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<ArchiveEvent> {
+  const { db, collection } = state;
+  const parentKeys =
+    state.parent?.cut && state.limit.follows ? (state.parent.keptKeys.get(state.limit.follows.references) ?? new Set<string>()) : null;
+  const followField = state.followField ?? [];
+  const belongs = (doc: Document) => parentKeys === null || valuesAt(doc, followField).some((v) => parentKeys.has(canonicalKey(v)));
+  const decode = (bytes: Buffer) => BSON.deserialize(bytes, DECODE_OPTIONS);
+
+  let selector: SmallestN | null = null;
+  let candidates = 0;
+  if (state.limit.maxDocuments !== null && state.spool) {
+    selector = new SmallestN(state.limit.maxDocuments);
+    for await (const batch of state.spool.batches()) {
+      for (const bytes of batch) {
+        const doc = decode(bytes);
+        if (belongs(doc)) selector.offer({ rank: rankOfId(doc._id), seq: candidates++ });
+      }
+    }
+  }
+
+  for (const path of state.referencedBy.keys()) state.keptKeys.set(path, new Set());
+  let total = 0;
+  let kept = 0;
+  let seq = 0;
+  if (state.spool) {
+    for await (const batch of state.spool.batches()) {
+      const out: Buffer[] = [];
+      for (const bytes of batch) {
+        total++;
+        const doc = decode(bytes);
+        if (!belongs(doc)) continue;
+        if (selector && !selector.keeps({ rank: rankOfId(doc._id), seq: seq++ })) continue;
+        out.push(bytes);
+        for (const [path, segments] of state.referencedBy) {
+          const keys = state.keptKeys.get(path)!;
+          for (const value of valuesAt(doc, segments)) keys.add(canonicalKey(value));
+        }
+      }
+      kept += out.length;
+      for (let i = 0; i < out.length; i += BATCH_DOCUMENTS) {
+        yield { type: 'segment', db, collection, documents: out.slice(i, i + BATCH_DOCUMENTS) };
+      }
+    }
+  }
+  await state.spool?.remove();
+  state.cut = kept < total;
+  state.resolved = true;
+  logger.info(`subset ${db}.${collection}: kept ${kept} of ${total} documents`, {
+    limit: state.limit.maxDocuments,
+    follows: state.parent ? state.parent.collection : undefined,
+  });
+  yield { type: 'eof', db, collection, crc: 0n };
+}
+
+/** `collections` reordered so that every collection comes after the one it follows (when both are listed). */
+export function collectionOrder(rules: Rules, collections: string[]): string[] {
+  const listed = new Set(collections);
+  const ordered: string[] = [];
+  const placed = new Set<string>();
+  const visiting = new Set<string>();
+  const place = (name: string) => {
+    if (placed.has(name) || visiting.has(name)) return;
+    visiting.add(name);
+    const parent = rules.sizeLimits.get(name)?.follows?.collection;
+    if (parent !== undefined && listed.has(parent)) place(parent);
+    visiting.delete(name);
+    placed.add(name);
+    ordered.push(name);
+  };
+  for (const name of collections) place(name);
+  return ordered;
+}

@@ -1,0 +1,101 @@
+import type { MongoClient } from 'mongodb';
+import { ExitCode, UserError } from '../errors.js';
+import { openArchive } from '../archive/reader.js';
+import type { ArchiveEvent } from '../archive/types.js';
+import type { Logger } from '../ops/log.js';
+import type { Store } from '../store/store.js';
+import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
+import type { Manifest } from '../snapshot/manifest.js';
+import { downloadVerified } from './download.js';
+import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
+import { writeIntoTarget } from './into-target.js';
+import { assertCollectionsExist, selectCollections } from './select.js';
+
+export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;
+
+export interface RestoreOptions {
+  store: Store;
+  /** `latest` or a dated id. */
+  snapshot: string;
+  client: MongoClient;
+  target: string;
+  collections?: string[];
+  /** Pseudonymizes a raw snapshot in the stream; required for snapshots not anonymized at capture. */
+  anonymize?: EventTransform;
+  /** Applies the rules' size limits with referential subsetting (already anonymized data). */
+  subset?: EventTransform;
+  confirm?: string;
+  guard?: { allowlist?: RegExp[]; productionNames?: string[] };
+  workDir?: string;
+  holder: string;
+  logger: Logger;
+}
+
+export interface RestoreResult {
+  snapshotId: string;
+  sha256: string;
+  target: string;
+  collections: Array<{ name: string; documents: number }>;
+  documents: number;
+  bytes: number;
+}
+
+/**
+ * Snapshot → target database. Every refusal happens before the first byte
+ * is written: the guard, the anonymization requirement, unknown
+ * collections, and the checksum of the downloaded archive.
+ */
+export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
+  const { store, logger } = options;
+  const id = await resolveSnapshotId(store, options.snapshot);
+  const manifest = await loadManifest(store, id);
+
+  checkRestoreTarget({ target: options.target, sourceDb: manifest.source.db, ...options.guard, ...(options.confirm ? { confirm: options.confirm } : {}) });
+  checkAnonymizationRequirement({ manifestAnonymized: manifest.anonymization.anonymized, haveRulesAndKey: Boolean(options.anonymize) });
+
+  const available = manifest.collections.map((c) => c.name);
+  const wanted = options.collections?.length ? options.collections : available;
+  assertCollectionsExist(wanted, available, `snapshot ${id}`);
+
+  logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
+  const download = await downloadVerified(store, manifest, options.workDir);
+  try {
+    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), new Set(wanted));
+    // Pseudonymize first: size limits then cut the anonymized stream, exactly as at capture.
+    const anonymizing = !manifest.anonymization.anonymized && Boolean(options.anonymize);
+    if (anonymizing && options.anonymize) events = options.anonymize(events);
+    if (options.subset) events = options.subset(events);
+
+    const loaded = await writeIntoTarget(options.client.db(options.target), events, {
+      logger,
+      holder: options.holder,
+      label: `restore ${id} → ${options.target}`,
+      beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymizing)),
+    });
+    const collections = loaded.map((c) => ({ name: c.name, documents: c.documents }));
+    return {
+      snapshotId: id,
+      sha256: manifest.archive.sha256,
+      target: options.target,
+      collections,
+      documents: collections.reduce((sum, c) => sum + c.documents, 0),
+      bytes: manifest.archive.sizeBytes,
+    };
+  } finally {
+    await download.remove();
+  }
+}
+
+/** Without size limits, every collection must arrive whole; with them, never more than the snapshot had. */
+function checkCounts(manifest: Manifest, loaded: Array<{ name: string; documents: number }>, limited: boolean): void {
+  for (const collection of loaded) {
+    const expected = manifest.collections.find((c) => c.name === collection.name)?.documents ?? 0;
+    const wrong = limited ? collection.documents > expected : collection.documents !== expected;
+    if (wrong) {
+      throw new UserError(`${collection.name}: loaded ${collection.documents} documents, the manifest says ${expected}`, {
+        hint: 'the target was left unchanged; verify the snapshot with `syrf-db verify`',
+        exitCode: ExitCode.corrupt,
+      });
+    }
+  }
+}

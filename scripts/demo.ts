@@ -1,0 +1,62 @@
+/**
+ * The main job end to end on the embedded default: a local FerretDB seeded
+ * with a synthetic SyRF-like dataset, a `file://` store, and the real CLI.
+ * `MONGODB_URI` points it at another server instead (then it only touches
+ * the databases `syrftest_demo` and `syrf_pr_1`).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { seedDataset } from '../test/support/dataset.js';
+import { ensureServerBinaries, startFerretDb, type RunningServer } from '../test/servers/servers.js';
+
+const root = resolve(import.meta.dirname, '..');
+const workDir = join(root, '.syrf-db', 'demo');
+const store = `file://${join(workDir, 'store')}`;
+const sourceDb = 'syrftest_demo';
+const studies = Number(process.env.DEMO_STUDIES ?? 2000);
+const demoKey = 'demo-only-key-never-use-in-production-0123456789';
+
+function cli(title: string, args: string[], env: Record<string, string> = {}): void {
+  process.stdout.write(`\n$ syrf-db ${args.join(' ')}\n`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'runtime/cli/main.ts'), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, SYRF_LOG_FORMAT: 'text', ...env },
+  });
+  if (result.status !== 0) throw new Error(`${title} failed (exit ${result.status})`);
+}
+
+async function main(): Promise<void> {
+  let server: RunningServer | undefined;
+  let uri = process.env.MONGODB_URI;
+  if (!uri) {
+    process.stdout.write('building/starting a local FerretDB (first run builds it with Go, ~2 min)…\n');
+    server = await startFerretDb(ensureServerBinaries());
+    uri = server.url;
+  }
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  try {
+    const client = new MongoClient(uri);
+    await client.connect();
+    const seeded = await seedDataset(client.db(sourceDb), { studies });
+    await client.close();
+    process.stdout.write(`seeded ${sourceDb}: ${JSON.stringify(seeded.counts)}\n`);
+
+    const env = { SYRF_ANONYMIZATION_KEY: demoKey };
+    cli('snapshot', ['snapshot', '--uri', uri, '--db', sourceDb, '--to', store, '--exclude', 'pmAuditLog,asFileListing'], env);
+    cli('list', ['list', '--from', store]);
+    cli('show', ['show', 'latest', '--from', store]);
+    cli('verify', ['verify', 'latest', '--from', store]);
+    process.stdout.write(`\ndemo complete: snapshots are in ${store}\n`);
+  } finally {
+    await server?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,344 @@
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { StackConfig } from '../../../infra/config.js';
+import { PRODUCTION_SECRETS } from '../../../infra/names.js';
+import { policies } from '../../../infra/policy/policies.js';
+import { podSpecOf, referencedSecrets } from '../../../infra/policy/invariants.js';
+import { prodConfig, previewConfig, RULES_YAML, stagingConfig } from './fixtures.js';
+
+/**
+ * Runs the real program under Pulumi's mocks, records every resource it
+ * registers, and asserts on the recorded inputs: what `pulumi up` would
+ * send to the providers.
+ */
+
+interface Declared {
+  type: string;
+  name: string;
+  urn: string;
+  inputs: Record<string, any>;
+  /** Inputs as handed over, secrets still wrapped. */
+  rawInputs: Record<string, any>;
+}
+
+const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
+
+function isSecretWrapped(value: unknown): value is { value: unknown } {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Pulumi hands secret inputs to mocks wrapped in a signature object; tests compare plain values. */
+function unwrapSecrets(value: unknown): any {
+  if (isSecretWrapped(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+async function declare(config: StackConfig): Promise<{ resources: Declared[]; outputs: Record<string, unknown> }> {
+  const resources: Declared[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === 'gcp:serviceaccount/account:Account') {
+          state['email'] = `${String(args.inputs['accountId'])}@${String(args.inputs['project'])}.iam.gserviceaccount.com`;
+          state['name'] = `projects/${String(args.inputs['project'])}/serviceAccounts/${String(state['email'])}`;
+        }
+        if (args.type === 'random:index/randomPassword:RandomPassword') state['result'] = 'Mocked0Password0For0Tests0Only000000000';
+        resources.push({ type: args.type, name: args.name, urn: `urn:pulumi:${config.stack}::syrf-db-tools::${args.type}::${args.name}`, inputs: unwrapSecrets(args.inputs), rawInputs: args.inputs });
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    'syrf-db-tools',
+    config.stack,
+    false,
+  );
+  // Import after setMocks so the program's module-level Pulumi state sees the mock monitor.
+  const { defineStack } = await import('../../../infra/program.js');
+  const declared = defineStack(config, RULES_YAML);
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(declared)) {
+    outputs[key] = await new Promise((resolve) => pulumi.output(value).apply(resolve));
+  }
+  // Children registered after the outputs resolved (secrets, custom resources) still need a few turns.
+  let seen = -1;
+  while (seen !== resources.length) {
+    seen = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { resources, outputs };
+}
+
+function ofType(resources: Declared[], type: string): Declared[] {
+  return resources.filter((r) => r.type === type);
+}
+function single(resources: Declared[], type: string): Declared {
+  const found = ofType(resources, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+}
+
+function validateKubernetes(resources: Declared[]): void {
+  const models: Record<string, (inputs: Record<string, any>) => { validate(): void }> = {
+    'kubernetes:batch/v1:CronJob': (i) => new CronJob({ metadata: i['metadata'], spec: i['spec'] }),
+    'kubernetes:batch/v1:Job': (i) => new Job({ metadata: i['metadata'], spec: i['spec'] }),
+    'kubernetes:core/v1:ConfigMap': (i) => new ConfigMap({ metadata: i['metadata'], data: i['data'], immutable: i['immutable'] }),
+    'kubernetes:core/v1:Secret': (i) => new Secret({ metadata: i['metadata'], type: i['type'], stringData: i['stringData'] }),
+    'kubernetes:core/v1:ServiceAccount': (i) => new ServiceAccount({ metadata: i['metadata'], automountServiceAccountToken: i['automountServiceAccountToken'] }),
+  };
+  const kubernetes = resources.filter((r) => r.type.startsWith('kubernetes:') && !r.type.includes('atlas.mongodb.com'));
+  expect(kubernetes.length).toBeGreaterThan(0);
+  for (const resource of kubernetes) {
+    const model = models[resource.type];
+    expect(model, `no schema model for ${resource.type}`).toBeDefined();
+    expect(() => model!(resource.inputs).validate(), `${resource.type} ${resource.name}`).not.toThrow();
+  }
+}
+
+/** Every policy of the pack passes on every declared resource. */
+function policyViolations(resources: Declared[]): string[] {
+  const violations: string[] = [];
+  for (const resource of resources) {
+    for (const policy of policies) {
+      const validate = policy.validateResource;
+      const validations = Array.isArray(validate) ? validate : validate === undefined ? [] : [validate];
+      for (const check of validations) {
+        void check({ type: resource.type, props: resource.inputs, urn: resource.urn, name: resource.name } as never, (message) =>
+          violations.push(`${policy.name} on ${resource.name}: ${message}`),
+        );
+      }
+    }
+  }
+  return violations;
+}
+
+function atlasRoles(resources: Declared[]): { username: string; roles: unknown }[] {
+  return ofType(resources, 'kubernetes:atlas.mongodb.com/v1:AtlasDatabaseUser').map((r) => ({
+    username: r.inputs['spec'].username,
+    roles: r.inputs['spec'].roles,
+  }));
+}
+
+describe('prod stack', () => {
+  let resources: Declared[];
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    ({ resources, outputs } = await declare(prodConfig()));
+  });
+
+  it('declares a private, versioned bucket with a 30-day lifecycle in europe-west2', () => {
+    const bucket = single(resources, 'gcp:storage/bucket:Bucket').inputs;
+    expect(bucket).toMatchObject({
+      name: 'syrf-db-snapshots',
+      location: 'europe-west2',
+      publicAccessPrevention: 'enforced',
+      uniformBucketLevelAccess: true,
+      versioning: { enabled: true },
+    });
+    expect(bucket['lifecycleRules']).toContainEqual({ action: { type: 'Delete' }, condition: { age: 30, withState: 'LIVE' } });
+    expect(bucket['labels']).toMatchObject({ app: 'syrf' });
+  });
+
+  it('grants the producer objectAdmin on prod/ and the restorer objectViewer on anonymized objects only', () => {
+    const grants = ofType(resources, 'gcp:storage/bucketIAMMember:BucketIAMMember').map((r) => r.inputs);
+    expect(grants).toHaveLength(2);
+    const producer = grants.find((g) => g['member'] === 'serviceAccount:syrf-db-producer@camarades-syrf.iam.gserviceaccount.com');
+    const restorer = grants.find((g) => g['member'] === 'serviceAccount:syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com');
+    expect(producer?.['role']).toBe('roles/storage.objectAdmin');
+    expect(producer?.['condition'].expression).toContain('resource.name.startsWith("projects/_/buckets/syrf-db-snapshots/objects/prod/")');
+    expect(restorer?.['role']).toBe('roles/storage.objectViewer');
+    expect(restorer?.['condition'].expression).toContain('resource.name == "projects/_/buckets/syrf-db-snapshots/objects/prod/latest.txt"');
+    expect(restorer?.['condition'].expression).toContain('endsWith("/dump.gz")');
+  });
+
+  it('binds each KSA to its GSA through Workload Identity, with no keys', () => {
+    const bindings = ofType(resources, 'gcp:serviceaccount/iAMMember:IAMMember').map((r) => r.inputs);
+    expect(bindings.map((b) => [b['role'], b['member'], b['serviceAccountId']]).sort()).toEqual([
+      [
+        'roles/iam.workloadIdentityUser',
+        'serviceAccount:camarades-syrf.svc.id.goog[syrf-system/syrf-db-producer]',
+        'projects/camarades-syrf/serviceAccounts/syrf-db-producer@camarades-syrf.iam.gserviceaccount.com',
+      ],
+      [
+        'roles/iam.workloadIdentityUser',
+        'serviceAccount:camarades-syrf.svc.id.goog[syrf-system/syrf-db-restorer]',
+        'projects/camarades-syrf/serviceAccounts/syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com',
+      ],
+    ]);
+    const ksas = ofType(resources, 'kubernetes:core/v1:ServiceAccount').map((r) => r.inputs['metadata']);
+    expect(ksas).toContainEqual(
+      expect.objectContaining({
+        name: 'syrf-db-producer',
+        annotations: { 'iam.gke.io/gcp-service-account': 'syrf-db-producer@camarades-syrf.iam.gserviceaccount.com' },
+      }),
+    );
+    expect(ofType(resources, 'gcp:serviceaccount/key:Key')).toEqual([]);
+  });
+
+  it('schedules the hardened producer CronJob at 03:00 UTC with secrets by reference', () => {
+    const cron = single(resources, 'kubernetes:batch/v1:CronJob').inputs;
+    expect(cron['spec']).toMatchObject({ schedule: '0 3 * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid' });
+    expect(cron['spec'].startingDeadlineSeconds).toBeGreaterThan(0);
+    const jobSpec = cron['spec'].jobTemplate.spec;
+    expect(jobSpec.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(jobSpec.backoffLimit).toBeGreaterThanOrEqual(0);
+    const pod = jobSpec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } });
+    for (const container of [...pod.initContainers, ...pod.containers]) {
+      expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(JSON.stringify(container.env ?? [])).not.toMatch(/"value":/);
+    }
+    const snapshot = pod.initContainers[0];
+    expect(snapshot.env).toEqual([{ name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: 'syrf-db-producer-mongo', key: 'connection-string' } } }]);
+    const rulesMount = pod.volumes.find((v: any) => v.configMap)?.configMap.name;
+    expect(rulesMount).toBe(outputs['rulesConfigMapName']);
+  });
+
+  it('creates a read-only producer database user on syrftest with a generated password', () => {
+    expect(atlasRoles(resources)).toEqual([{ username: 'syrf-db-producer', roles: [{ roleName: 'read', databaseName: 'syrftest' }] }]);
+    const declared = single(resources, 'kubernetes:core/v1:Secret');
+    // The password is a Pulumi secret: encrypted in state, masked in CLI output.
+    expect(isSecretWrapped(declared.rawInputs['stringData'])).toBe(true);
+    const secret = declared.inputs;
+    expect(secret['metadata']).toMatchObject({ name: 'syrf-db-producer-mongo', namespace: 'syrf-system', labels: { 'atlas.mongodb.com/type': 'credentials' } });
+    expect(secret['stringData']['connection-string']).toMatch(/^mongodb\+srv:\/\/syrf-db-producer:Mocked0Password/);
+  });
+
+  it('exports bucket name, service account emails and job names', () => {
+    expect(outputs).toMatchObject({
+      bucketName: 'syrf-db-snapshots',
+      producerServiceAccountEmail: 'syrf-db-producer@camarades-syrf.iam.gserviceaccount.com',
+      restorerServiceAccountEmail: 'syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com',
+      producerCronJobName: 'snapshot-producer',
+    });
+  });
+
+  it('passes the Kubernetes schema and every policy', () => {
+    validateKubernetes(resources);
+    expect(policyViolations(resources)).toEqual([]);
+  });
+});
+
+describe('per-PR stack with a snapshot source', () => {
+  let resources: Declared[];
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    ({ resources, outputs } = await declare(previewConfig(42, { dbSource: 'snapshot', snapshotId: '2026-01-09', collections: ['pmProject'] })));
+  });
+
+  it('restores into exactly syrf_pr_42 as an ArgoCD PreSync hook', () => {
+    const job = single(resources, 'kubernetes:batch/v1:Job').inputs;
+    expect(job['metadata'].annotations).toMatchObject({
+      'argocd.argoproj.io/hook': 'PreSync',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+    });
+    const args: string[] = job['spec'].template.spec.containers[0].args;
+    expect(args.filter((a) => a.startsWith('syrf_'))).toEqual(['syrf_pr_42']);
+    expect(args[args.indexOf('--snapshot') + 1]).toBe('2026-01-09');
+    expect(outputs).toMatchObject({ previewJobName: 'snapshot-restore-pr-42', previewDatabaseName: 'syrf_pr_42' });
+  });
+
+  it('never references the production Mongo secret or the HMAC key, only its own user', () => {
+    const job = single(resources, 'kubernetes:batch/v1:Job').inputs;
+    const secrets = referencedSecrets(podSpecOf({ kind: 'Job', spec: job['spec'] }) ?? {});
+    expect(secrets).toEqual(['syrf-db-pr-42-mongo']);
+    expect(JSON.stringify(job)).not.toMatch(new RegExp(PRODUCTION_SECRETS.join('|')));
+    expect(JSON.stringify(job)).not.toContain('--key-file');
+  });
+
+  it('creates a PR user with readWrite and dbAdmin on syrf_pr_42 only', () => {
+    expect(atlasRoles(resources)).toEqual([
+      {
+        username: 'syrf-db-pr-42',
+        roles: [
+          { roleName: 'readWrite', databaseName: 'syrf_pr_42' },
+          { roleName: 'dbAdmin', databaseName: 'syrf_pr_42' },
+        ],
+      },
+    ]);
+  });
+
+  it('declares no bucket, service account or CronJob', () => {
+    expect(resources.filter((r) => r.type.startsWith('gcp:'))).toEqual([]);
+    expect(ofType(resources, 'kubernetes:batch/v1:CronJob')).toEqual([]);
+  });
+
+  it('passes the Kubernetes schema and every policy', () => {
+    validateKubernetes(resources);
+    expect(policyViolations(resources)).toEqual([]);
+  });
+});
+
+describe('per-PR stack cloning staging', () => {
+  let resources: Declared[];
+  beforeAll(async () => {
+    ({ resources } = await declare(previewConfig(43, { dbSource: 'staging' })));
+  });
+
+  it('clones syrf_staging into syrf_pr_43 and adds read on syrf_staging to the PR user', () => {
+    const args: string[] = single(resources, 'kubernetes:batch/v1:Job').inputs['spec'].template.spec.containers[0].args;
+    expect(args).toEqual(expect.arrayContaining(['clone', '--from', 'syrf_staging', '--target', 'syrf_pr_43']));
+    expect(atlasRoles(resources)[0]?.roles).toEqual([
+      { roleName: 'readWrite', databaseName: 'syrf_pr_43' },
+      { roleName: 'dbAdmin', databaseName: 'syrf_pr_43' },
+      { roleName: 'read', databaseName: 'syrf_staging' },
+    ]);
+    expect(ofType(resources, 'kubernetes:core/v1:ConfigMap')).toEqual([]);
+    expect(policyViolations(resources)).toEqual([]);
+  });
+});
+
+describe('per-PR stack with seed data', () => {
+  it('declares nothing: the app seeds itself', async () => {
+    const { resources, outputs } = await declare(previewConfig(44));
+    expect(resources.filter((r) => !r.type.startsWith('syrf:'))).toEqual([]);
+    expect(outputs['previewJobName']).toBeUndefined();
+  });
+});
+
+describe('staging stack', () => {
+  let resources: Declared[];
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    ({ resources, outputs } = await declare(stagingConfig({ refreshId: '1234-1' })));
+  });
+
+  it('binds the staging KSA to the restorer GSA and runs one confirmed refresh Job', () => {
+    expect(single(resources, 'gcp:serviceaccount/iAMMember:IAMMember').inputs).toMatchObject({
+      role: 'roles/iam.workloadIdentityUser',
+      member: 'serviceAccount:camarades-syrf.svc.id.goog[syrf-system/syrf-db-staging]',
+    });
+    const job = single(resources, 'kubernetes:batch/v1:Job').inputs;
+    expect(job['metadata'].name).toBe('staging-refresh-1234-1');
+    expect(job['spec'].template.spec.containers[0].args).toEqual(expect.arrayContaining(['--target', 'syrf_staging', '--confirm', 'refresh-staging']));
+    expect(outputs['stagingRefreshJobName']).toBe('staging-refresh-1234-1');
+  });
+
+  it('gives the staging user readWrite and dbAdmin on syrf_staging only', () => {
+    expect(atlasRoles(resources)).toEqual([
+      {
+        username: 'syrf-db-staging',
+        roles: [
+          { roleName: 'readWrite', databaseName: 'syrf_staging' },
+          { roleName: 'dbAdmin', databaseName: 'syrf_staging' },
+        ],
+      },
+    ]);
+  });
+
+  it('passes the Kubernetes schema and every policy', () => {
+    validateKubernetes(resources);
+    expect(policyViolations(resources)).toEqual([]);
+  });
+});
