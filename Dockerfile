@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Runtime image for the `syrf-db` CLI: build with dev dependencies, ship only production ones.
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

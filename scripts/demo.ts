@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     process.stdout.write(`seeded ${sourceDb}: ${JSON.stringify(seeded.counts)}\n`);
 
     const env = { SYRF_ANONYMIZATION_KEY: demoKey };
-    cli('snapshot', ['snapshot', '--uri', uri, '--db', sourceDb, '--to', store, '--exclude', 'pmAuditLog,asFileListing'], env);
+    cli('snapshot', ['snapshot', '--uri', uri, '--db', sourceDb, '--to', store, '--anonymize', '--rules', 'rules/anonymization-rules.yaml'], env);
     cli('list', ['list', '--from', store]);
     cli('show', ['show', 'latest', '--from', store]);
     cli('verify', ['verify', 'latest', '--from', store]);

@@ -32,7 +32,8 @@ export interface Anonymizer {
 }
 
 interface Node {
-  rule: { spec: FieldRule; fn: ValueTransform } | null;
+  /** `elementwise`: the path ends in `[]`, so the transform applies to each element rather than to the array. */
+  rule: { spec: FieldRule; fn: ValueTransform; elementwise: boolean } | null;
   children: Map<string, Node>;
 }
 
@@ -73,7 +74,8 @@ function compileCollection(entry: CollectionRules, context: TransformContext): D
       }
       node = child;
     }
-    node.rule = { spec: field, fn: compileTransform(field, context) };
+    const last = field.segments[field.segments.length - 1];
+    node.rule = { spec: field, fn: compileTransform(field, context), elementwise: (last?.arrayDepth ?? 0) > 0 };
   }
   if (root.children.size === 0 && !defaultFn) return null;
   return {
@@ -112,6 +114,7 @@ function applyToDocument(doc: Record<string, unknown>, node: Node, defaultFn: Va
 function applyToValue(value: unknown, node: Node, defaultFn: ValueTransform | null, walk: Walk): TransformResult {
   if (value === null || value === undefined) return value;
   const rule = node.rule;
+  if (rule?.elementwise && Array.isArray(value)) return mapArray(value, (item) => applyToValue(item, node, defaultFn, walk), walk);
   if (rule && !(rule.spec.keepsValue && node.children.size > 0)) {
     const result = rule.fn(value);
     if (result !== value) walk.changed = true;
@@ -119,15 +122,7 @@ function applyToValue(value: unknown, node: Node, defaultFn: ValueTransform | nu
   }
   // Below a `keep` only the rules named under it apply; otherwise the default continues down.
   const inherited = rule ? null : defaultFn;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (const item of value) {
-      const result = applyToValue(item, node, inherited, walk);
-      if (result === REMOVE) walk.changed = true;
-      else out.push(result);
-    }
-    return out.length === value.length && out.every((item, i) => item === value[i]) ? value : out;
-  }
+  if (Array.isArray(value)) return mapArray(value, (item) => applyToValue(item, node, inherited, walk), walk);
   if (isSubdocument(value)) {
     applyToDocument(value, node, inherited, walk);
     return value;
@@ -139,6 +134,17 @@ function applyToValue(value: unknown, node: Node, defaultFn: ValueTransform | nu
   const result = fallback(value);
   if (result !== value) walk.changed = true;
   return result;
+}
+
+/** Maps elements, dropping REMOVEd ones; the same array when nothing changed. */
+function mapArray(value: unknown[], map: (item: unknown) => TransformResult, walk: Walk): unknown[] {
+  const out: unknown[] = [];
+  for (const item of value) {
+    const result = map(item);
+    if (result === REMOVE) walk.changed = true;
+    else out.push(result);
+  }
+  return out.length === value.length && out.every((item, i) => item === value[i]) ? value : out;
 }
 
 function firstTransformingRule(node: Node): ValueTransform | null {

@@ -98,11 +98,20 @@ export class ArchiveWriter {
     const state = this.stateFor(db, collection);
     if (documents.length === 0) return;
     this.add(state.segmentHeader);
+    // Documents from the reader are usually adjacent views of one input chunk:
+    // checksum and queue each run of them as one piece rather than one by one.
+    let run = documents[0]!;
+    let runLength = 0;
     for (const document of documents) {
       assertDocument(document, db, collection);
-      state.crc.update(document);
-      this.add(document);
+      if (runLength > 0 && (document.buffer !== run.buffer || document.byteOffset !== run.byteOffset + runLength)) {
+        this.addRun(state, run, runLength);
+        run = document;
+        runLength = 0;
+      }
+      runLength += document.length;
     }
+    this.addRun(state, run, runLength);
     state.documents += documents.length;
     this.add(TERMINATOR);
     await this.flushIfFull();
@@ -170,6 +179,12 @@ export class ArchiveWriter {
   private assertOpen(): void {
     if (this.failure) throw this.failure;
     if (this.ended) throw new Error('ArchiveWriter: already ended');
+  }
+
+  private addRun(state: NamespaceWriteState, first: Buffer, length: number): void {
+    const piece = length === first.length ? first : Buffer.from(first.buffer, first.byteOffset, length);
+    state.crc.update(piece);
+    this.add(piece);
   }
 
   private add(piece: Buffer): void {

@@ -62,7 +62,8 @@ export function hostsOf(uri: string): string[] {
 
 export async function serverVersion(client: MongoClient): Promise<string> {
   const info = await client.db('admin').command({ buildInfo: 1 });
-  return typeof info.version === 'string' ? info.version : 'unknown';
+  // mongorestore refuses archives whose header version is not dotted numbers.
+  return typeof info.version === 'string' && /^\d+\.\d+/.test(info.version) ? info.version : '0.0.0';
 }
 
 /** Names of the databases on the server, for "unknown database" messages. */

@@ -86,7 +86,8 @@ export function preludeNamespaces(plan: CapturePlan): NamespaceMetadata[] {
       ...(c.uuid ? { uuid: c.uuid } : {}),
     }),
     size: c.estimatedBytes,
-    type: c.type === 'collection' ? '' : c.type,
+    // mongodump writes "collection" here although the spec allows ''; do as it does.
+    type: c.type,
   }));
 }
 

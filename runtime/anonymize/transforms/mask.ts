@@ -11,8 +11,8 @@ const EPOCH = new Date(0);
  * each value's BSON type, so the application can still load the documents.
  *  - strings → "masked-<16 hex>" (keyed, so equal values stay equal);
  *  - numbers → 0 of the same type; dates → 1970-01-01; other binaries → empty;
- *  - ObjectIds and UUID binaries are kept: they are opaque references other
- *    collections join on, not personal data;
+ *  - ObjectIds, UUID binaries and `_id` fields of subdocuments are kept: they
+ *    are opaque references other documents join on, not personal data;
  *  - booleans and null are kept; arrays and subdocuments are masked leaf by leaf.
  */
 export const mask = defineTransform({
@@ -30,7 +30,7 @@ function maskValue(value: BsonValue, context: TransformContext): BsonValue {
   if (Array.isArray(value)) return value.map((item) => maskValue(item, context));
   if (isSubdocument(value)) {
     const out: Record<string, unknown> = {};
-    for (const [name, item] of Object.entries(value)) out[name] = maskValue(item, context);
+    for (const [name, item] of Object.entries(value)) out[name] = name === '_id' ? item : maskValue(item, context);
     return out;
   }
   if (value instanceof Int32) return new Int32(0);

@@ -7,6 +7,9 @@ import { totalDocuments } from '../../snapshot/manifest.js';
 import { loggerFor, parseList } from '../context.js';
 import { parseCount, parsePositive } from '../options.js';
 import { formatBytes } from '../format.js';
+import { isExcluded, loadRules } from '../../anonymize/rules.js';
+import { loadAnonymizationKey } from '../../anonymize/key.js';
+import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -17,6 +20,9 @@ interface SnapshotOptions {
   parallel: number;
   gzipLevel: number;
   schemaVersionField: string;
+  anonymize?: boolean;
+  rules?: string;
+  keyFile?: string;
 }
 
 export function registerSnapshotCommand(program: Command): void {
@@ -31,13 +37,23 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--parallel <n>', 'collections dumped at once', parsePositive, 4)
     .option('--gzip-level <n>', 'gzip compression level 1-9', parseCount, 6)
     .option('--schema-version-field <name>', 'top-level field recorded as schema version per collection', 'SchemaVersion')
+    .option('--rules <file>', 'anonymization rules: their exclusions apply; with --anonymize their transforms too')
+    .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
+    .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .action(async (opts: SnapshotOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const uri = opts.uri ?? process.env.MONGO_URI;
       if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
       if (opts.gzipLevel < 1 || opts.gzipLevel > 9) throw new UserError('--gzip-level must be 1-9', { exitCode: 2 });
+      if (opts.anonymize && !opts.rules) {
+        throw new UserError('--anonymize needs --rules FILE', { hint: 'pass --rules rules/anonymization-rules.yaml', exitCode: 2 });
+      }
+      const rules = opts.rules ? await loadRules(opts.rules) : undefined;
+      // Fail before touching the database when the key is missing.
+      const key = opts.anonymize ? await loadAnonymizationKey(opts.keyFile ? { keyFile: opts.keyFile } : {}) : undefined;
       const store = openStore(opts.to);
       const excluded = new Set(opts.exclude ?? []);
+      const isExcludedCollection = (name: string) => excluded.has(name) || (rules ? isExcluded(rules, name) : false);
       const client = await connectMongo(uri);
       try {
         const manifest = await takeSnapshot({
@@ -46,7 +62,8 @@ export function registerSnapshotCommand(program: Command): void {
           db: opts.db,
           store,
           ...(opts.id ? { id: opts.id } : {}),
-          isExcluded: (name) => excluded.has(name),
+          isExcluded: isExcludedCollection,
+          ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger) } : {}),
           parallelCollections: opts.parallel,
           gzipLevel: opts.gzipLevel,
           schemaVersionField: opts.schemaVersionField,

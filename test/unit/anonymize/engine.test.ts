@@ -1,0 +1,110 @@
+import { Binary, Double, Int32 } from 'bson';
+import { describe, expect, it } from 'vitest';
+import { anonymizeBytes, createAnonymizer } from '../../../runtime/anonymize/engine.js';
+import { TEST_KEY, bson, decode, rules } from './helpers.js';
+
+function anonymize(yaml: string, collection: string, doc: Record<string, unknown>) {
+  const anonymizer = createAnonymizer(rules(yaml), TEST_KEY).forCollection(collection)!;
+  return decode(anonymizeBytes(bson(doc), anonymizer));
+}
+
+const EMAIL = /@anonymized\.syrf\.local$/;
+
+describe('rule paths', () => {
+  it('reaches dot paths, arrays of subdocuments, arrays of strings and nested arrays', () => {
+    const yaml = `
+rules:
+  c:
+    fields:
+      Contact.Email: hash_email
+      Members[].Email: hash_email
+      Aliases[]: { transform: redact, value: "?" }
+      Teams.Members.Name: fake_name
+`;
+    const out = anonymize(yaml, 'c', {
+      Contact: { Email: 'a@x.org', Room: '101' },
+      Members: [{ Email: 'b@x.org' }, { Email: 'c@x.org', Role: 'admin' }, { Role: 'none' }],
+      Aliases: ['Bee', 'Cee'],
+      Teams: [{ Members: [{ Name: 'Dee Dee' }] }],
+    });
+    expect(out.Contact.Email).toMatch(EMAIL);
+    expect(out.Contact.Room).toBe('101');
+    expect(out.Members[0].Email).toMatch(EMAIL);
+    expect(out.Members[1]).toMatchObject({ Role: 'admin' });
+    expect(out.Members[1].Email).toMatch(EMAIL);
+    expect(out.Members[2]).toEqual({ Role: 'none' });
+    expect(out.Aliases).toEqual(['?', '?']);
+    expect(out.Teams[0].Members[0].Name).not.toBe('Dee Dee');
+  });
+
+  it('transforms a scalar found where the rules expect a subdocument', () => {
+    const out = anonymize('rules: { c: { fields: { Contact.Email: hash_email } } }', 'c', { Contact: 'jane@example.org' });
+    expect(out.Contact).toMatch(EMAIL);
+  });
+
+  it('leaves absent and null fields alone and does not create fields', () => {
+    const out = anonymize('rules: { c: { fields: { Email: hash_email, Phone: redact } } }', 'c', { Email: null, Other: 1 });
+    expect(out).toEqual({ Email: null, Other: new Int32(1) });
+  });
+
+  it('removes fields and array elements with remove', () => {
+    const out = anonymize(['rules:', '  c:', '    fields:', '      Secret: remove', '      Tokens[]: remove'].join('\n'), 'c', { Secret: 's', Tokens: ['a', 'b'], Keep: 1 });
+    expect(out).toEqual({ Tokens: [], Keep: new Int32(1) });
+  });
+});
+
+describe('defaults', () => {
+  it('privacy_by_default masks every field no rule names, but never _id, and honours keep', () => {
+    const id = new Binary(Buffer.alloc(16, 1), 3);
+    const yaml = `
+rules:
+  c:
+    privacy_by_default: true
+    fields:
+      Email: hash_email
+      Country: { transform: keep, reason: "coarse, not identifying" }
+      Contact: { transform: keep, reason: office block }
+      Contact.Phone: redact
+`;
+    const out = anonymize(yaml, 'c', {
+      _id: id,
+      Email: 'a@x.org',
+      Bio: 'I live at 1 Main St',
+      Country: 'UK',
+      Contact: { Phone: '+44 131 650 1000', Building: 'Chancellors' },
+      Profile: { Nickname: 'JJ', _id: 'keep-me' },
+    });
+    expect(out._id).toEqual(id);
+    expect(out.Email).toMatch(EMAIL);
+    expect(out.Bio).toMatch(/^masked-/);
+    expect(out.Country).toBe('UK');
+    expect(out.Contact).toEqual({ Phone: '[redacted]', Building: 'Chancellors' });
+    expect(out.Profile.Nickname).toMatch(/^masked-/);
+    expect(out.Profile._id).toBe('keep-me');
+  });
+
+  it('a default transform applies to unnamed fields, including below partially named subdocuments', () => {
+    const out = anonymize('rules: { c: { default: redact, fields: { Contact.Email: hash_email } } }', 'c', {
+      Contact: { Email: 'a@x.org', Phone: '0131 650 1000' },
+      Notes: 'call Jane',
+    });
+    expect(out.Contact.Email).toMatch(EMAIL);
+    expect(out.Contact.Phone).toBe('[redacted]');
+    expect(out.Notes).toBe('[redacted]');
+  });
+});
+
+describe('byte handling', () => {
+  it('returns the same Buffer when nothing changed and keeps BSON types of untouched fields', () => {
+    const anonymizer = createAnonymizer(rules('rules: { c: { fields: { Email: hash_email } } }'), TEST_KEY).forCollection('c')!;
+    const untouched = bson({ Name: 'x', Count: new Int32(3) });
+    expect(anonymizeBytes(untouched, anonymizer)).toBe(untouched);
+    const out = decode(anonymizeBytes(bson({ Email: 'a@x.org', Count: new Int32(3), Ratio: new Double(1) }), anonymizer));
+    expect(out.Count).toBeInstanceOf(Int32);
+    expect(out.Ratio._bsontype).toBe('Double');
+  });
+
+  it('has no anonymizer for collections without rules', () => {
+    expect(createAnonymizer(rules('rules: { c: { fields: { Email: hash_email } } }'), TEST_KEY).forCollection('other')).toBeNull();
+  });
+});

@@ -1,0 +1,173 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Binary, type Document } from 'bson';
+import { describe, expect, it } from 'vitest';
+import type { ArchiveEvent } from '../../../runtime/archive/types.js';
+import { anonymizeArchive, collectionOrder, type AnonymizeOptions } from '../../../runtime/anonymize/filter.js';
+import { TEST_KEY, collect, documentsOf, eof, fromArray, prelude, rules, segment } from './helpers.js';
+
+const SUBSET_RULES = `
+rules:
+  pmProject:
+    fields: { ContactEmail: hash_email }
+size_limits:
+  pmProject: { max_documents: 3 }
+  pmStudy:
+    follows: { collection: pmProject, field: ProjectId }
+  pmAnnotation:
+    max_documents: 4
+    follows: { collection: pmStudy, field: StudyId }
+`;
+
+/** C#-legacy UUIDs (BSON binary subtype 3), as SyRF stores ids. */
+function csuuid(n: number): Binary {
+  const bytes = Buffer.alloc(16);
+  bytes.writeUInt32LE(n, 0);
+  bytes.writeUInt32BE(0xdeadbeef, 12);
+  return new Binary(bytes, Binary.SUBTYPE_UUID_OLD);
+}
+
+function run(events: ArchiveEvent[], options: Partial<AnonymizeOptions> & { rulesYaml: string }) {
+  const { rulesYaml, ...rest } = options;
+  return collect(anonymizeArchive(fromArray(events), { rules: rules(rulesYaml), key: TEST_KEY, ...rest }));
+}
+
+const projects = Array.from({ length: 10 }, (_, i) => ({ _id: csuuid(i), Name: `P${i}`, ContactEmail: `owner${i}@example.org` }));
+const studies = Array.from({ length: 30 }, (_, i) => ({ _id: csuuid(100 + i), ProjectId: csuuid(i % 10), Title: `S${i}` }));
+const annotations = Array.from({ length: 60 }, (_, i) => ({ _id: csuuid(1000 + i), StudyId: csuuid(100 + (i % 30)) }));
+
+const idKey = (doc: Document) => Buffer.from((doc._id as Binary).buffer).toString('hex');
+const refKey = (value: unknown) => Buffer.from((value as Binary).buffer).toString('hex');
+
+describe('anonymizeArchive pass-through and dropping', () => {
+  it('passes collections without rules through as the very same Buffer objects', async () => {
+    const input = segment('pmStudy', [{ a: 1 }, { b: 'x' }]);
+    const out = await run([prelude('pmStudy'), input, eof('pmStudy')], { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email } } }' });
+    const seg = out.find((e) => e.type === 'segment')!;
+    expect(seg).toBe(input);
+  });
+
+  it('drops excluded, system.* and unrequested collections from prelude and body', async () => {
+    const events = [
+      prelude('pmAuditLog', 'system.sessions', 'pmProject', 'pmStudy'),
+      segment('pmAuditLog', [{ who: 'jane@example.org' }]),
+      segment('system.sessions', [{ s: 1 }]),
+      segment('pmProject', [{ n: 1 }]),
+      segment('pmStudy', [{ n: 2 }]),
+      eof('pmAuditLog'),
+      eof('system.sessions'),
+      eof('pmProject'),
+      eof('pmStudy'),
+    ];
+    const out = await run(events, { rulesYaml: 'exclusions: [pmAuditLog]', collections: ['pmProject', 'pmAuditLog'] });
+    const first = out[0]!;
+    expect(first.type === 'prelude' && first.namespaces.map((n) => n.collection)).toEqual(['pmProject']);
+    expect(new Set(out.filter((e) => e.type !== 'prelude').map((e) => (e as { collection: string }).collection))).toEqual(new Set(['pmProject']));
+  });
+
+  it('anonymizes ruled collections segment by segment', async () => {
+    const out = await run([prelude('pmProject'), segment('pmProject', projects.slice(0, 2)), eof('pmProject')], {
+      rulesYaml: 'rules: { pmProject: { fields: { ContactEmail: hash_email } } }',
+    });
+    const docs = documentsOf(out, 'pmProject');
+    expect(docs.map((d) => d.ContactEmail)).toEqual([expect.stringMatching(/@anonymized\.syrf\.local$/), expect.stringMatching(/@anonymized\.syrf\.local$/)]);
+    expect(docs.map((d) => d.Name)).toEqual(['P0', 'P1']);
+  });
+});
+
+describe('size limits and referential subsetting', () => {
+  const ordered: ArchiveEvent[] = [
+    prelude('pmProject', 'pmStudy', 'pmAnnotation'),
+    segment('pmProject', projects),
+    eof('pmProject'),
+    segment('pmStudy', studies),
+    eof('pmStudy'),
+    segment('pmAnnotation', annotations),
+    eof('pmAnnotation'),
+  ];
+  // Children before and between their parents' segments, as a concurrent mongodump may write them.
+  const interleaved: ArchiveEvent[] = [
+    prelude('pmProject', 'pmStudy', 'pmAnnotation'),
+    segment('pmAnnotation', annotations.slice(30)),
+    segment('pmStudy', studies.slice(0, 15)),
+    segment('pmProject', [...projects].reverse().slice(0, 4)),
+    segment('pmAnnotation', annotations.slice(0, 30)),
+    eof('pmAnnotation'),
+    segment('pmStudy', studies.slice(15)),
+    eof('pmStudy'),
+    segment('pmProject', [...projects].reverse().slice(4)),
+    eof('pmProject'),
+  ];
+
+  it('keeps N parents and only the children of kept parents, transitively, with binary UUID references', async () => {
+    const out = await run(ordered, { rulesYaml: SUBSET_RULES });
+    const keptProjects = documentsOf(out, 'pmProject');
+    expect(keptProjects).toHaveLength(3);
+    expect(keptProjects[0]!.ContactEmail).toMatch(/@anonymized\.syrf\.local$/);
+    const projectIds = new Set(keptProjects.map(idKey));
+    const keptStudies = documentsOf(out, 'pmStudy');
+    expect(keptStudies).toHaveLength(9); // 3 studies per project
+    expect(keptStudies.every((s) => projectIds.has(refKey(s.ProjectId)))).toBe(true);
+    const studyIds = new Set(keptStudies.map(idKey));
+    const keptAnnotations = documentsOf(out, 'pmAnnotation');
+    expect(keptAnnotations).toHaveLength(4); // 18 belong to kept studies, cut to 4
+    expect(keptAnnotations.every((a) => studyIds.has(refKey(a.StudyId)))).toBe(true);
+    for (const collection of ['pmProject', 'pmStudy', 'pmAnnotation']) {
+      expect(out.filter((e) => e.type === 'eof' && e.collection === collection)).toHaveLength(1);
+    }
+  });
+
+  it('chooses the same documents whatever the order and interleaving of the input', async () => {
+    const a = await run(ordered, { rulesYaml: SUBSET_RULES });
+    const b = await run(interleaved, { rulesYaml: SUBSET_RULES });
+    for (const collection of ['pmProject', 'pmStudy', 'pmAnnotation']) {
+      expect(new Set(documentsOf(b, collection).map(idKey))).toEqual(new Set(documentsOf(a, collection).map(idKey)));
+    }
+    // Each collection's EOF comes after all its segments.
+    for (const collection of ['pmProject', 'pmStudy', 'pmAnnotation']) {
+      const eofAt = b.findIndex((e) => e.type === 'eof' && e.collection === collection);
+      const lastSegment = b.map((e, i) => (e.type === 'segment' && e.collection === collection ? i : -1)).reduce((x, y) => Math.max(x, y));
+      expect(eofAt).toBeGreaterThan(lastSegment);
+    }
+  });
+
+  it('copies everything with applySizeLimits: false', async () => {
+    const out = await run(interleaved, { rulesYaml: SUBSET_RULES, applySizeLimits: false });
+    expect(documentsOf(out, 'pmProject')).toHaveLength(10);
+    expect(documentsOf(out, 'pmStudy')).toHaveLength(30);
+    expect(documentsOf(out, 'pmAnnotation')).toHaveLength(60);
+  });
+
+  it('does not filter followers of a parent that was not cut', async () => {
+    const out = await run(ordered, { rulesYaml: SUBSET_RULES.replace('max_documents: 3', 'max_documents: 50') });
+    expect(documentsOf(out, 'pmProject')).toHaveLength(10);
+    expect(documentsOf(out, 'pmStudy')).toHaveLength(30);
+    expect(documentsOf(out, 'pmAnnotation')).toHaveLength(4);
+  });
+
+  it('does not filter a follower whose parent is not restored', async () => {
+    const out = await run(ordered, { rulesYaml: SUBSET_RULES, collections: ['pmStudy'] });
+    expect(documentsOf(out, 'pmStudy')).toHaveLength(30);
+  });
+
+  it('leaves no temp files behind, also when the consumer stops early', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syrf-filter-test-'));
+    await run(interleaved, { rulesYaml: SUBSET_RULES, tempDir: dir });
+    expect(readdirSync(dir)).toEqual([]);
+    const events = anonymizeArchive(fromArray(interleaved), { rules: rules(SUBSET_RULES), key: TEST_KEY, tempDir: dir });
+    for await (const event of events) {
+      if (event.type === 'segment') break;
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('collectionOrder', () => {
+  it('puts parents before the collections that follow them', () => {
+    const order = collectionOrder(rules(SUBSET_RULES), ['pmAnnotation', 'pmInvestigator', 'pmStudy', 'pmProject']);
+    expect(order.indexOf('pmProject')).toBeLessThan(order.indexOf('pmStudy'));
+    expect(order.indexOf('pmStudy')).toBeLessThan(order.indexOf('pmAnnotation'));
+    expect(order).toHaveLength(4);
+  });
+});
