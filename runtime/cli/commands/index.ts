@@ -5,6 +5,8 @@ import { registerShowCommand } from './show.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerPruneCommand } from './prune.js';
 import { registerPromoteCommand } from './promote.js';
+import { registerAnonymizeCommand } from './anonymize.js';
+import { registerRulesCommand } from './rules.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -17,4 +19,6 @@ export function registerCommands(program: Command): void {
   registerVerifyCommand(program);
   registerPruneCommand(program);
   registerPromoteCommand(program);
+  registerAnonymizeCommand(program);
+  registerRulesCommand(program);
 }

@@ -1,0 +1,67 @@
+/**
+ * `syrf-db anonymize` as a function: archive bytes in (gzip or not, detected
+ * by magic bytes), anonymized archive bytes out. Output to a path goes to a
+ * temp file beside it that is renamed only when everything succeeded.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ArchiveWriter, createGzipArchiveWriter, openArchive, writeEvents, type NamespaceWriteSummary } from '../archive/index.js';
+import { ExitCode, UserError } from '../errors.js';
+import { anonymizeArchive, type AnonymizeOptions } from './filter.js';
+
+export interface AnonymizeFileOptions extends AnonymizeOptions {
+  /** A path, or '-' for stdin. */
+  input: string;
+  /** A path, or '-' for stdout. */
+  output: string;
+  gzip: boolean;
+  stdin?: Readable;
+  stdout?: NodeJS.WritableStream;
+}
+
+export async function anonymizeFile(options: AnonymizeFileOptions): Promise<NamespaceWriteSummary[]> {
+  const input = options.input === '-' ? (options.stdin ?? process.stdin) : await openInput(options.input);
+  const source = options.input === '-' ? 'stdin' : options.input;
+  const pipeline = async (out: NodeJS.WritableStream) => {
+    const writer = options.gzip ? createGzipArchiveWriter(out) : new ArchiveWriter(out);
+    await writeEvents(anonymizeArchive(openArchive(input, { source }), options), writer);
+    return writer.end();
+  };
+  try {
+    if (options.output === '-') return await pipeline(options.stdout ?? process.stdout);
+    return await writeAtomically(options.output, pipeline);
+  } finally {
+    if (options.input !== '-') input.destroy();
+  }
+}
+
+async function openInput(path: string): Promise<Readable> {
+  try {
+    await stat(path);
+  } catch (error) {
+    throw new UserError(`cannot read input archive ${path}: ${(error as Error).message}`, {
+      hint: 'pass --input PATH to a mongodump archive (gzip or not), or --input - for stdin',
+      exitCode: ExitCode.usage,
+      cause: error,
+    });
+  }
+  return createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
+/** Runs `produce` into `path.<random>.partial` and renames it over `path` only on success. */
+export async function writeAtomically<T>(path: string, produce: (out: NodeJS.WritableStream) => Promise<T>): Promise<T> {
+  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.partial`);
+  const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  try {
+    const result = await produce(out);
+    await rename(partial, path);
+    return result;
+  } catch (error) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
