@@ -16,7 +16,7 @@ export interface BenchCollection {
   count: number;
   indexes: Array<{ key: Document; name: string; unique?: boolean }>;
   /** A fresh iterator over the same documents every time. */
-  documents(): Generator<Document>;
+  documents(): Iterator<Document> & Iterable<Document>;
 }
 
 const FIRST = ['Alice', 'Bruno', 'Chen', 'Dara', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lucia', 'Mirela', 'Nadia', 'Oskar', 'Priya'];

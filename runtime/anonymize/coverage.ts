@@ -4,6 +4,7 @@
  * `snapshot --anonymize` refuses to run while there is any. A field marked
  * `keep` with a reason is an accepted decision, not a finding.
  */
+import { ExitCode, UserError } from '../errors.js';
 import { Double, Int32, Long, type Document } from 'bson';
 import { isExcluded, type CollectionRules, type FieldRule, type Rules } from './rules.js';
 import { detectFieldName, detectValue, type PiiKind } from './pii.js';
@@ -142,4 +143,14 @@ function walkLeaves(value: unknown, path: string, visit: (path: string, name: st
 
 function stripArrays(path: string): string {
   return path.replace(/\[\]/g, '');
+}
+
+/** Fail closed: any uncovered PII-looking field stops the run, naming each field (never its values). */
+export function refuseUncovered(report: CoverageReport, rulesFile: string): void {
+  if (report.findings.length === 0) return;
+  const fields = report.findings.map((f) => `${f.collection}.${f.path} (${f.kinds.join(', ')})`).join(', ');
+  throw new UserError(`${report.findings.length} field(s) look like personal data but no rule covers them: ${fields}`, {
+    hint: `add a transform for each in ${rulesFile}, or mark it { transform: keep, reason: "..." } if it may be published as it is`,
+    exitCode: ExitCode.findings,
+  });
 }

@@ -24,7 +24,8 @@ import { Spool } from './spool.js';
 
 export interface AnonymizeOptions {
   rules: Rules;
-  key: Buffer;
+  /** null: the data is already anonymized; only exclusions, the collection subset and size limits apply. */
+  key: Buffer | null;
   /** Default true. False copies every document of the collections that are kept (staging). */
   applySizeLimits?: boolean;
   /** Only these collections are kept (others are dropped like exclusions). */
@@ -62,7 +63,7 @@ type Mode =
 export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
   const { rules } = options;
   const logger = options.logger ?? silentLogger;
-  const anonymizer = createAnonymizer(rules, options.key);
+  const anonymizer = options.key ? createAnonymizer(rules, options.key) : null;
   const applySizeLimits = options.applySizeLimits ?? true;
   const wanted = options.collections ? new Set(options.collections) : null;
   const modes = new Map<string, Mode>();
@@ -89,7 +90,7 @@ export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, opt
     } else if (!keepsCollection(collection)) {
       mode = { kind: 'drop' };
     } else {
-      const doc = anonymizer.forCollection(collection);
+      const doc = anonymizer?.forCollection(collection) ?? null;
       mode = doc ? { kind: 'transform', anonymizer: doc } : { kind: 'pass' };
     }
     modes.set(ns, mode);
@@ -278,13 +279,21 @@ async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<A
   state.cut = kept < total;
   state.resolved = true;
   logger.info(`subset ${db}.${collection}: kept ${kept} of ${total} documents`, {
-    limit: state.limit.maxDocuments,
-    follows: state.parent ? state.parent.collection : undefined,
+    ...(state.limit.maxDocuments !== null ? { limit: state.limit.maxDocuments } : {}),
+    ...(state.parent ? { follows: state.parent.collection } : {}),
   });
   yield { type: 'eof', db, collection, crc: 0n };
 }
 
 /** `collections` reordered so that every collection comes after the one it follows (when both are listed). */
+/**
+ * Size limits with referential subsetting (and exclusions) over an archive
+ * that was anonymized at capture: no key needed, no field is rewritten.
+ */
+export function subsetArchive(events: AsyncIterable<ArchiveEvent>, options: Omit<AnonymizeOptions, 'key' | 'applySizeLimits'>): AsyncGenerator<ArchiveEvent> {
+  return anonymizeArchive(events, { ...options, key: null, applySizeLimits: true });
+}
+
 export function collectionOrder(rules: Rules, collections: string[]): string[] {
   const listed = new Set(collections);
   const ordered: string[] = [];

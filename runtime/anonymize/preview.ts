@@ -2,7 +2,7 @@
  * What the rules do to real documents, field by field, for reviewers. The
  * output shows original values, so it is for the production side only.
  */
-import { BSON, EJSON, type Document } from 'bson';
+import { BSON, Binary, EJSON, type Document } from 'bson';
 import type { CollectionSample } from './coverage.js';
 import { DECODE_OPTIONS, createAnonymizer } from './engine.js';
 import { isExcluded, type Rules } from './rules.js';
@@ -74,6 +74,10 @@ function diff(before: unknown, after: unknown, path: string, report: (path: stri
 
 function show(value: unknown): string {
   if (typeof value === 'string') return value;
+  // UUIDs read better as hex than as base64 Extended JSON; subtype 3 is the C# driver's legacy layout.
+  if (value instanceof Binary && (value.sub_type === 3 || value.sub_type === 4)) {
+    return `${value.sub_type === 3 ? 'CSUUID' : 'UUID'}(${Buffer.from(value.buffer).toString('hex')})`;
+  }
   if (value === undefined) return ABSENT;
   return EJSON.stringify(value as Document, { relaxed: true });
 }

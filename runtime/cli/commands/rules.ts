@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkCoverage, type CoverageReport } from '../../anonymize/coverage.js';
+import { checkCoverage, refuseUncovered, type CoverageReport } from '../../anonymize/coverage.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { PREVIEW_WARNING, formatPreviewTable, previewAnonymization } from '../../anonymize/preview.js';
 import { loadRules } from '../../anonymize/rules.js';
@@ -58,12 +58,7 @@ export function registerRulesCommand(program: Command): void {
       const report = checkCoverage(loaded, samples);
       if (opts.json) printJson(report);
       else process.stdout.write(formatCoverage(report));
-      if (report.findings.length > 0) {
-        throw new UserError(`${report.findings.length} field(s) look like personal data but no rule covers them`, {
-          hint: `add a transform for each in ${opts.rules}, or mark it { transform: keep, reason: "..." } if it may be published as it is`,
-          exitCode: ExitCode.findings,
-        });
-      }
+      refuseUncovered(report, opts.rules);
     });
 
   withSourceOptions(rules.command('preview'))

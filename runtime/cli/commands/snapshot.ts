@@ -10,6 +10,8 @@ import { formatBytes } from '../format.js';
 import { isExcluded, loadRules } from '../../anonymize/rules.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
+import { checkCoverage, refuseUncovered } from '../../anonymize/coverage.js';
+import { sampleDatabase } from '../../anonymize/sample.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -23,6 +25,7 @@ interface SnapshotOptions {
   anonymize?: boolean;
   rules?: string;
   keyFile?: string;
+  coverageSample: number;
 }
 
 export function registerSnapshotCommand(program: Command): void {
@@ -40,6 +43,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--rules <file>', 'anonymization rules: their exclusions apply; with --anonymize their transforms too')
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
+    .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
     .action(async (opts: SnapshotOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const uri = opts.uri ?? process.env.MONGO_URI;
@@ -56,6 +60,12 @@ export function registerSnapshotCommand(program: Command): void {
       const isExcludedCollection = (name: string) => excluded.has(name) || (rules ? isExcluded(rules, name) : false);
       const client = await connectMongo(uri);
       try {
+        if (rules && key && opts.rules) {
+          // Fail closed: a field that looks like PII and that no rule names stops the capture.
+          const samples = [];
+          for await (const sample of sampleDatabase(client.db(opts.db), rules, { size: opts.coverageSample })) samples.push(sample);
+          refuseUncovered(checkCoverage(rules, samples), opts.rules);
+        }
         const manifest = await takeSnapshot({
           client,
           uri,
