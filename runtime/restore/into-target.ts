@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { UserError } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import { acquireRestoreLock } from './lock.js';
@@ -21,12 +22,22 @@ export interface IntoTargetOptions {
  * no temporary collection behind.
  */
 export async function writeIntoTarget(db: Db, events: AsyncIterable<ArchiveEvent>, options: IntoTargetOptions): Promise<LoadedCollection[]> {
-  const lock = await acquireRestoreLock(db, { ttlMs: options.lockTtlMs ?? 30 * 60_000, holder: options.holder });
+  let lost: string | undefined;
+  const lock = await acquireRestoreLock(db, {
+    ttlMs: options.lockTtlMs ?? 10 * 60_000,
+    holder: options.holder,
+    onLost: (reason) => (lost = reason),
+  });
+  if (lock.takenOverFrom) {
+    options.logger.warn(`took over an expired lock on ${db.databaseName} held by ${lock.takenOverFrom.holder}; that run died`);
+  }
   try {
     await dropTemporaryCollections(db, options.logger, 'left behind by an interrupted run');
     try {
       const loaded = await loadIntoTemporaryCollections(db, events, { logger: options.logger, label: options.label });
       await options.beforeSwap?.(loaded);
+      // Another run may own the target now; swapping would interleave two restores.
+      if (lost) throw new UserError(`lost the lock on ${db.databaseName} during the load (${lost}); the target was not changed`, { hint: 're-run the restore' });
       await swapIntoPlace(db, loaded, options.logger);
       return loaded;
     } catch (error) {

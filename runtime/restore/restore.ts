@@ -20,9 +20,9 @@ export interface RestoreOptions {
   client: MongoClient;
   target: string;
   collections?: string[];
-  /** Pseudonymizes a raw snapshot in the stream; required for snapshots not anonymized at capture. */
+  /** Pseudonymizes a raw snapshot in the stream (size limits included); required for snapshots not anonymized at capture. */
   anonymize?: EventTransform;
-  /** Applies the rules' size limits with referential subsetting (already anonymized data). */
+  /** Applies the rules' size limits with referential subsetting to an anonymized snapshot. */
   subset?: EventTransform;
   confirm?: string;
   guard?: { allowlist?: RegExp[]; productionNames?: string[] };
@@ -61,10 +61,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const download = await downloadVerified(store, manifest, options.workDir);
   try {
     let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), new Set(wanted));
-    // Pseudonymize first: size limits then cut the anonymized stream, exactly as at capture.
+    // A raw snapshot goes through the anonymizer, which applies the size limits itself.
     const anonymizing = !manifest.anonymization.anonymized && Boolean(options.anonymize);
     if (anonymizing && options.anonymize) events = options.anonymize(events);
-    if (options.subset) events = options.subset(events);
+    else if (options.subset) events = options.subset(events);
 
     const loaded = await writeIntoTarget(options.client.db(options.target), events, {
       logger,

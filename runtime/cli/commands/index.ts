@@ -7,6 +7,9 @@ import { registerPruneCommand } from './prune.js';
 import { registerPromoteCommand } from './promote.js';
 import { registerAnonymizeCommand } from './anonymize.js';
 import { registerRulesCommand } from './rules.js';
+import { registerRestoreCommand } from './restore.js';
+import { registerCloneCommand } from './clone.js';
+import { registerPreviewConfigCommand } from './preview-config.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -21,4 +24,7 @@ export function registerCommands(program: Command): void {
   registerPromoteCommand(program);
   registerAnonymizeCommand(program);
   registerRulesCommand(program);
+  registerRestoreCommand(program);
+  registerCloneCommand(program);
+  registerPreviewConfigCommand(program);
 }

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
+import { loadAnonymizationKey, KEY_ENV_VAR } from '../../anonymize/key.js';
+import { anonymizeArchive, subsetArchive } from '../../anonymize/filter.js';
+import { loadRules } from '../../anonymize/rules.js';
+import { connectMongo } from '../../mongo/connect.js';
+import { openStore } from '../../store/open.js';
+import { restoreSnapshot, type EventTransform } from '../../restore/restore.js';
+import { loggerFor, parseList } from '../context.js';
+
+interface RestoreCliOptions {
+  from: string;
+  snapshot: string;
+  uri?: string;
+  target: string;
+  collections?: string;
+  rules?: string;
+  keyFile?: string;
+  sizeLimits: boolean;
+  confirm?: string;
+  workDir?: string;
+}
+
+export function registerRestoreCommand(program: Command): void {
+  program
+    .command('restore')
+    .description('restore a snapshot into a preview (syrf_pr_<N>) or staging database: verified, anonymized, atomic per collection')
+    .requiredOption('--from <store>', 'gs://BUCKET[/PREFIX] or file://DIR')
+    .option('--snapshot <id>', 'snapshot id or "latest"', 'latest')
+    .option('--uri <uri>', 'MongoDB connection string of the target (default: $MONGO_URI)')
+    .requiredOption('--target <db>', 'target database: syrf_pr_<N> or syrf_staging')
+    .option('--collections <list>', 'restore only these collections (comma-separated)')
+    .option('--rules <file>', 'rules: size limits with referential subsetting; with the key, anonymizes a raw snapshot in the stream')
+    .option('--key-file <path>', `HMAC key for raw snapshots (default: $${KEY_ENV_VAR}; never present in previews)`)
+    .option('--no-size-limits', "restore every document even when the rules set size limits (staging)")
+    .option('--confirm <word>', 'required as "refresh-staging" to overwrite syrf_staging')
+    .option('--work-dir <dir>', 'where the archive is downloaded and checked (default: the OS temp dir)')
+    .action(async (opts: RestoreCliOptions, cmd: Command) => {
+      const logger = loggerFor(cmd);
+      const uri = opts.uri ?? process.env.MONGO_URI;
+      if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
+      const rules = opts.rules ? await loadRules(opts.rules) : undefined;
+      const collections = parseList(opts.collections);
+      // The key is optional: previews have none and get anonymized snapshots; without it a raw snapshot is refused.
+      const key = rules && (opts.keyFile || process.env[KEY_ENV_VAR]) ? await loadAnonymizationKey(opts.keyFile ? { keyFile: opts.keyFile } : {}) : undefined;
+      const anonymize: EventTransform | undefined =
+        rules && key ? (events) => anonymizeArchive(events, { rules, key, applySizeLimits: opts.sizeLimits, logger }) : undefined;
+      const subset: EventTransform | undefined = rules && opts.sizeLimits ? (events) => subsetArchive(events, { rules, logger }) : undefined;
+
+      const store = openStore(opts.from);
+      const client = await connectMongo(uri);
+      try {
+        const result = await restoreSnapshot({
+          store,
+          snapshot: opts.snapshot,
+          client,
+          target: opts.target,
+          ...(collections ? { collections } : {}),
+          ...(anonymize ? { anonymize } : {}),
+          ...(subset ? { subset } : {}),
+          ...(opts.confirm ? { confirm: opts.confirm } : {}),
+          ...(opts.workDir ? { workDir: opts.workDir } : {}),
+          holder: `syrf-db restore pid ${process.pid}`,
+          logger,
+        });
+        process.stdout.write(
+          `restored snapshot ${result.snapshotId} into ${result.target}: ${result.collections.map((c) => `${c.name} ${c.documents}`).join(', ')} (${result.documents} documents)\n`,
+        );
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,212 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import type { Db, MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, spawnCli, repoRoot } from '../support/cli.js';
+import { seedDataset, type DatasetSummary } from '../support/dataset.js';
+import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
+
+const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-restore-key-0123456789abcdefghijklmnop' };
+const prDb = () => `syrf_pr_${Math.floor(Math.random() * 1e9)}`;
+
+async function allText(db: Db): Promise<string> {
+  const parts: string[] = [];
+  for (const info of await db.listCollections().toArray()) {
+    const docs = await db.collection(info.name).find().toArray();
+    parts.push(JSON.stringify(docs));
+  }
+  return parts.join('\n').toLowerCase();
+}
+
+async function collectionNames(db: Db): Promise<string[]> {
+  return (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+}
+
+describe('restore and clone through the real servers', () => {
+  let client: MongoClient;
+  let source: string;
+  let seeded: DatasetSummary;
+  const dir = tempDir();
+  const store = () => `file://${dir.path}/store`;
+  const rawStore = () => `file://${dir.path}/raw`;
+  const rulesFile = () => join(dir.path, 'rules.yaml');
+  const targets: string[] = [];
+
+  beforeAll(async () => {
+    client = await connectMongo();
+    source = uniqueDbName('syrfsrc_');
+    seeded = await seedDataset(client.db(source), { studies: 600 });
+    // The real rules, with a project limit small enough to cut this dataset.
+    const rules = yaml.load(await readFile(join(repoRoot, 'rules/anonymization-rules.yaml'), 'utf8')) as { size_limits: Record<string, { max_documents?: number }> };
+    rules.size_limits.pmProject = { max_documents: 4 };
+    await writeFile(rulesFile(), yaml.dump(rules));
+
+    const anonymized = await runCli(['snapshot', '--uri', mongodbUri(), '--db', source, '--to', store(), '--id', '2026-01-09', '--anonymize', '--rules', rulesFile()], { env: KEY });
+    expect(anonymized.code, anonymized.stderr).toBe(0);
+    const raw = await runCli(['snapshot', '--uri', mongodbUri(), '--db', source, '--to', rawStore(), '--id', '2026-01-09', '--exclude', 'pmAuditLog,asFileListing']);
+    expect(raw.code, raw.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    for (const name of [source, ...targets]) await client.db(name).dropDatabase();
+    await client.close();
+    dir.remove();
+  });
+
+  it('restores the latest snapshot into syrf_pr_<N>: subset, limits with referential integrity, indexes, no PII', async () => {
+    const target = prDb();
+    targets.push(target);
+    const result = await runCli([
+      'restore', '--from', store(), '--snapshot', 'latest', '--uri', mongodbUri(), '--target', target,
+      '--collections', 'pmProject,pmStudy,pmInvestigator', '--rules', rulesFile(),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`restored snapshot 2026-01-09 into ${target}: `));
+
+    const db = client.db(target);
+    // The lock collection stays (empty) so a concurrent run's lock is never dropped with it.
+    expect(await collectionNames(db)).toEqual(['_syrf_restore_lock', 'pmInvestigator', 'pmProject', 'pmStudy']);
+    expect(await db.collection('_syrf_restore_lock').countDocuments()).toBe(0);
+    const projects = await db.collection('pmProject').find().toArray();
+    expect(projects).toHaveLength(4);
+    const kept = new Set(projects.map((p) => (p._id as { toString(e: string): string }).toString('hex')));
+    const studies = await db.collection('pmStudy').find().toArray();
+    expect(studies.length).toBeGreaterThan(0);
+    expect(studies.length).toBeLessThan(seeded.counts.pmStudy!);
+    for (const study of studies) expect(kept.has((study.ProjectId as { toString(e: string): string }).toString('hex'))).toBe(true);
+    expect(await db.collection('pmInvestigator').countDocuments()).toBe(seeded.counts.pmInvestigator);
+
+    const studyIndexes = (await db.collection('pmStudy').indexes()).map((i) => i.name).sort();
+    expect(studyIndexes).toEqual(['ProjectId_1', 'ProjectId_1_Year_-1', '_id_']);
+    const emailIndex = (await db.collection('pmInvestigator').indexes()).find((i) => i.name === 'Email_1');
+    expect(emailIndex?.unique).toBe(true);
+
+    const text = await allText(db);
+    const leaked = seeded.pii.filter((value) => text.includes(value.toLowerCase()));
+    expect(leaked).toEqual([]);
+    expect(text).toContain('@anonymized.syrf.local');
+  });
+
+  it('anonymizes a raw snapshot in the stream when the rules and the key are present', async () => {
+    const target = prDb();
+    targets.push(target);
+    const result = await runCli(['restore', '--from', rawStore(), '--uri', mongodbUri(), '--target', target, '--rules', rulesFile()], { env: KEY });
+    expect(result.code, result.stderr).toBe(0);
+    const text = await allText(client.db(target));
+    expect(seeded.pii.filter((value) => text.includes(value.toLowerCase()))).toEqual([]);
+  });
+
+  describe('refusals, each before anything is written', () => {
+    it('a raw snapshot without the key', async () => {
+      const target = prDb();
+      const result = await runCli(['restore', '--from', rawStore(), '--uri', mongodbUri(), '--target', target, '--rules', rulesFile()]);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/not anonymized/i);
+      expect(await collectionNames(client.db(target))).toEqual([]);
+    });
+
+    it('a production target, the source database, and names outside the allowlist', async () => {
+      for (const target of ['syrftest', source, 'somewhere_else']) {
+        const result = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', target]);
+        expect(result.code, target).toBe(3);
+        expect(result.stderr).toMatch(/^error: refusing to write into/m);
+      }
+    });
+
+    it('staging without the confirmation word', async () => {
+      const result = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', 'syrf_staging']);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/--confirm refresh-staging/);
+    });
+
+    it('an archive that does not match its manifest checksum', async () => {
+      const copy = tempDir();
+      try {
+        const url = `file://${copy.path}`;
+        expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', source, '--to', url, '--id', '2026-01-10', '--anonymize', '--rules', rulesFile()], { env: KEY })).code).toBe(0);
+        const dump = join(copy.path, 'prod', '2026-01-10', 'dump.gz');
+        const bytes = await readFile(dump);
+        bytes[bytes.length - 20]! ^= 0x01;
+        await writeFile(dump, bytes);
+        const target = prDb();
+        const result = await runCli(['restore', '--from', url, '--snapshot', '2026-01-10', '--uri', mongodbUri(), '--target', target]);
+        expect(result.code).toBe(4);
+        expect(result.stderr).toMatch(/does not match its manifest: sha256/);
+        expect(await collectionNames(client.db(target))).toEqual([]);
+      } finally {
+        copy.remove();
+      }
+    });
+
+    it('an unknown snapshot id and an unknown collection', async () => {
+      const unknownId = await runCli(['restore', '--from', store(), '--snapshot', '2025-12-31', '--uri', mongodbUri(), '--target', prDb()]);
+      expect(unknownId.code).toBe(1);
+      expect(unknownId.stderr).toMatch(/snapshot "2025-12-31" does not exist[\s\S]*complete snapshots: 2026-01-09/);
+      const unknownCollection = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', prDb(), '--collections', 'pmStudy,pmStduy']);
+      expect(unknownCollection.code).toBe(2);
+      expect(unknownCollection.stderr).toMatch(/has no collection "pmStduy"[\s\S]*available: pmInvestigator, pmProject/);
+    });
+  });
+
+  it('a restore killed midway leaves the previous data intact and no temporary collections after the next run', async () => {
+    const target = prDb();
+    targets.push(target);
+    const first = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', target, '--collections', 'pmInvestigator']);
+    expect(first.code, first.stderr).toBe(0);
+    const db = client.db(target);
+    const before = await db.collection('pmInvestigator').find().sort({ _id: 1 }).toArray();
+
+    const child = spawnCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', target]);
+    const killed = await new Promise<boolean>((resolve) => {
+      const timer = setInterval(async () => {
+        const names = await collectionNames(db).catch(() => [] as string[]);
+        if (names.some((n) => n.startsWith('_syrf_tmp_pmStudy'))) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve(true);
+        }
+      }, 10);
+      child.on('exit', () => {
+        clearInterval(timer);
+        resolve(false);
+      });
+    });
+    expect(killed, 'the restore finished before it could be killed').toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(await db.collection('pmInvestigator').find().sort({ _id: 1 }).toArray()).toEqual(before);
+    expect(await collectionNames(db)).not.toContain('pmStudy');
+
+    // The killed run's lock is still there: the next run must wait for it to expire, so shorten it here.
+    await db.collection('_syrf_restore_lock').updateMany({}, { $set: { expiresAt: new Date(0) } });
+    const again = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', target]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/dropped temporary collection .*_syrf_tmp_/);
+    const names = await collectionNames(db);
+    expect(names.filter((n) => n.startsWith('_syrf_tmp_'))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['pmInvestigator', 'pmProject', 'pmStudy']));
+  });
+
+  it.skipIf(!isFerretDb() && !process.env.SYRF_TEST_ALLOW_STAGING)('refreshes staging with confirmation, then clones it into a preview', async () => {
+    const refresh = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', 'syrf_staging', '--confirm', 'refresh-staging', '--rules', rulesFile(), '--no-size-limits']);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    targets.push('syrf_staging');
+    const staging = client.db('syrf_staging');
+    expect(await staging.collection('pmStudy').countDocuments()).toBe(seeded.counts.pmStudy);
+
+    const target = prDb();
+    targets.push(target);
+    const clone = await runCli(['clone', '--uri', mongodbUri(), '--from', 'syrf_staging', '--target', target]);
+    expect(clone.code, clone.stderr).toBe(0);
+    for (const name of await collectionNames(staging)) {
+      if (name.startsWith('_syrf')) continue;
+      expect(await client.db(target).collection(name).countDocuments(), name).toBe(await staging.collection(name).countDocuments());
+    }
+    expect((await client.db(target).collection('pmStudy').indexes()).map((i) => i.name).sort()).toEqual(['ProjectId_1', 'ProjectId_1_Year_-1', '_id_']);
+
+    const fromProd = await runCli(['clone', '--uri', mongodbUri(), '--from', 'syrftest', '--target', prDb()]);
+    expect(fromProd.code).toBe(3);
+    expect(fromProd.stderr).toMatch(/refusing to clone from "syrftest"/);
+  });
+});
