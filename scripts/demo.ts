@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     cli('list', ['list', '--from', store]);
     cli('show', ['show', 'latest', '--from', store]);
     cli('verify', ['verify', 'latest', '--from', store]);
-    process.stdout.write(`\ndemo complete: snapshots are in ${store}\n`);
+    // The preview side has no key: it restores the anonymized snapshot, cut to the rules' size limits.
+    cli('restore', ['restore', '--from', store, '--snapshot', 'latest', '--uri', uri, '--target', 'syrf_pr_1', '--rules', 'rules/anonymization-rules.yaml']);
+    process.stdout.write(`\ndemo complete: snapshots are in ${store}; syrf_pr_1 holds the anonymized preview data\n`);
   } finally {
     await server?.stop();
   }
