@@ -88,7 +88,7 @@ async function main(): Promise<void> {
         const seeding = timer();
         const seeded = await seedBenchDatabase(client.db(SOURCE_DB), oneX);
         log(`seeded ${SOURCE_DB} with ${seeded} documents in ${seeding()} s`);
-        const serverInput = { client, uri: server.uri, sourceDb: SOURCE_DB, tools, runs: args.runs, workDir: work, log };
+        const serverInput = { client, uri: server.uri, isFerretDb: server.isFerretDb, sourceDb: SOURCE_DB, tools, runs: args.runs, workDir: work, log };
         log('snapshot vs mongodump:');
         snapshot = await benchSnapshot(serverInput, seeded);
         log('restore vs mongorestore:');

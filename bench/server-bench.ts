@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { silentLogger } from '../runtime/ops/log.js';
 import { FileStore } from '../runtime/store/file-store.js';
+import { startIndexNsProxy, type Proxy } from './index-ns-proxy.js';
 import { mongodumpArgs, mongorestoreArgs, runTool, type MongoTools } from './mongo-tools.js';
 import { timeInterleaved, type Timing, type Variant } from './stats.js';
 
@@ -17,6 +18,8 @@ export interface ServerBenchInput {
   uri: string;
   sourceDb: string;
   tools: MongoTools | undefined;
+  /** FerretDB needs mongorestore's index specs cleaned (see index-ns-proxy.ts). */
+  isFerretDb: boolean;
   runs: number;
   workDir: string;
   log: (line: string) => void;
@@ -96,17 +99,25 @@ export async function benchRestore(input: RestoreBenchInput): Promise<Throughput
       },
     },
   ];
+  let proxy: Proxy | undefined;
   if (input.tools) {
     const mongorestore = input.tools.mongorestore;
+    proxy = input.isFerretDb ? await startIndexNsProxy(input.uri) : undefined;
+    const uri = proxy?.uri ?? input.uri;
     variants.push({
       name: 'mongorestore',
       prepare: () => input.client.db(toolsTarget).dropDatabase().then(() => undefined),
       run: async () => {
-        await runTool(mongorestore, mongorestoreArgs(input.uri, input.archive, input.sourceDb, toolsTarget));
+        await runTool(mongorestore, mongorestoreArgs(uri, input.archive, input.sourceDb, toolsTarget));
       },
     });
   }
-  const timings = await timeInterleaved(variants, input.runs, (name, s) => input.log(`  ${name}: ${s.toFixed(2)} s`));
+  let timings: Map<string, Timing>;
+  try {
+    timings = await timeInterleaved(variants, input.runs, (name, s) => input.log(`  ${name}: ${s.toFixed(2)} s`));
+  } finally {
+    await proxy?.close();
+  }
   await assertRestored(input.client, oursTarget, input.documents, 'syrf-db restore');
   if (input.tools) await assertRestored(input.client, toolsTarget, input.documents, 'mongorestore');
   for (const target of [oursTarget, toolsTarget]) await input.client.db(target).dropDatabase();

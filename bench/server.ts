@@ -9,13 +9,14 @@ import type { BenchCollection } from './dataset.js';
 export interface BenchServer {
   uri: string;
   description: string;
+  isFerretDb: boolean;
   stop(): Promise<void>;
 }
 
 export async function openBenchServer(env: NodeJS.ProcessEnv = process.env): Promise<BenchServer> {
-  if (env.MONGODB_URI) return { uri: env.MONGODB_URI, description: 'MONGODB_URI', stop: async () => {} };
+  if (env.MONGODB_URI) return { uri: env.MONGODB_URI, description: 'MONGODB_URI', isFerretDb: false, stop: async () => {} };
   const server = await startFerretDb(ensureServerBinaries());
-  return { uri: server.url, description: 'FerretDB (SQLite), started by the bench', stop: () => server.stop() };
+  return { uri: server.url, description: 'FerretDB (SQLite), started by the bench', isFerretDb: true, stop: () => server.stop() };
 }
 
 /** Replaces `db` with the dataset: data first (batches in flight at once), indexes after. */

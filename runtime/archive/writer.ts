@@ -5,8 +5,8 @@
  * cost; the output stream's backpressure is honoured between chunks.
  */
 import { finished } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { Crc64 } from './crc64.js';
+import { createParallelGzip } from './parallel-gzip.js';
 import { ARCHIVE_FORMAT_VERSION, MAX_BSON_SIZE, MIN_BSON_SIZE, magicBytes, namespaceOf, terminatorBytes } from './format.js';
 import { encodeArchiveHeader, encodeNamespaceHeader, encodeNamespaceMetadata } from './prelude.js';
 import type { ArchiveEvent, ArchiveHeader, NamespaceMetadata } from './types.js';
@@ -230,15 +230,16 @@ function assertDocument(document: Buffer, db: string, collection: string): void 
 }
 
 /**
- * An ArchiveWriter whose bytes go through one whole-stream gzip into `out`,
- * as `mongodump --archive --gzip` writes. `end()` resolves once `out` has
- * received everything.
+ * An ArchiveWriter whose bytes go through gzip into `out`, as
+ * `mongodump --archive --gzip` writes (compressed on several cores as
+ * concatenated gzip members, which every gzip reader takes as one stream;
+ * see parallel-gzip.ts). `end()` resolves once `out` has received everything.
  */
 export function createGzipArchiveWriter(
   out: NodeJS.WritableStream,
   options: { level?: number; chunkBytes?: number } = {},
 ): ArchiveWriter {
-  const gzip = createGzip({ level: options.level ?? 6 });
+  const gzip = createParallelGzip({ level: options.level ?? 6 });
   const piped = new Promise<void>((resolve, reject) => {
     gzip.on('error', reject);
     out.on('error', (error: Error) => {

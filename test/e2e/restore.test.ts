@@ -19,6 +19,24 @@ async function allText(db: Db): Promise<string> {
   return parts.join('\n').toLowerCase();
 }
 
+/** Reads a GITHUB_OUTPUT file the way the Actions runner does (name=value and name<<DELIMITER forms). */
+function parseGithubOutput(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const end = lines.indexOf(heredoc[2]!, i + 1);
+      outputs[heredoc[1]!] = lines.slice(i + 1, end).join('\n');
+      i = end;
+    } else if (line.includes('=')) {
+      outputs[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return outputs;
+}
+
 async function collectionNames(db: Db): Promise<string[]> {
   return (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
 }
@@ -57,11 +75,27 @@ describe('restore and clone through the real servers', () => {
   it('restores the latest snapshot into syrf_pr_<N>: subset, limits with referential integrity, indexes, no PII', async () => {
     const target = prDb();
     targets.push(target);
+    const auditLog = join(dir.path, 'audit.log');
+    const metricsFile = join(dir.path, 'restore.prom');
     const result = await runCli([
       'restore', '--from', store(), '--snapshot', 'latest', '--uri', mongodbUri(), '--target', target,
       '--collections', 'pmProject,pmStudy,pmInvestigator', '--rules', rulesFile(),
-    ]);
+      '--audit-log', auditLog, '--metrics-file', metricsFile,
+    ], { env: { SYRF_ACTOR: 'e2e-test' } });
     expect(result.code, result.stderr).toBe(0);
+
+    const audit = JSON.parse((await readFile(auditLog, 'utf8')).trim()) as Record<string, any>;
+    expect(audit).toMatchObject({
+      audit: true,
+      event: 'restore',
+      who: { identity: 'e2e-test' },
+      what: { snapshotId: '2026-01-09', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      where: { target },
+      outcome: 'success',
+    });
+    const metrics = await readFile(metricsFile, 'utf8');
+    expect(metrics).toMatch(new RegExp(`syrf_db_job_runs_total\\{job="restore",target="${target}",outcome="success"\\} 1`));
+    expect(metrics).toMatch(/syrf_db_job_documents_total\{job="restore",target="[^"]+"\} [1-9]\d*/);
     expect(result.stdout).toMatch(new RegExp(`restored snapshot 2026-01-09 into ${target}: `));
 
     const db = client.db(target);
@@ -88,6 +122,44 @@ describe('restore and clone through the real servers', () => {
     expect(text).toContain('@anonymized.syrf.local');
   });
 
+  it('goes from a PR description to a restored preview database, as the PR workflow does', async () => {
+    const prNumber = Math.floor(Math.random() * 1e9);
+    const body = [
+      'Fixes the study export.',
+      '',
+      '```yaml',
+      '#preview-config',
+      'database:',
+      '  source: snapshot',
+      '  snapshotId: latest',
+      '  collections:',
+      '    - pmProject',
+      '    - pmStudy',
+      'web:',
+      '  featureFlags:',
+      '    newExport: true',
+      '```',
+    ].join('\r\n');
+    const outputFile = join(dir.path, `github-output-${prNumber}`);
+    const config = await runCli(['preview-config', '--pr-body', '-', '--github-output', outputFile, '--rules', rulesFile(), '--from', store()], { input: body });
+    expect(config.code, config.stderr).toBe(0);
+    const outputs = parseGithubOutput(await readFile(outputFile, 'utf8'));
+    expect(outputs).toMatchObject({ db_source: 'snapshot', snapshot_id: 'latest', anonymize: 'true', collections: '["pmProject","pmStudy"]' });
+
+    const target = `syrf_pr_${prNumber}`;
+    targets.push(target);
+    const collections = (JSON.parse(outputs.collections!) as string[]).join(',');
+    const result = await runCli(['restore', '--from', store(), '--snapshot', outputs.snapshot_id!, '--uri', mongodbUri(), '--target', target, '--collections', collections, '--rules', rulesFile()]);
+    expect(result.code, result.stderr).toBe(0);
+    const db = client.db(target);
+    expect((await collectionNames(db)).filter((n) => !n.startsWith('_syrf'))).toEqual(['pmProject', 'pmStudy']);
+    expect(await db.collection('pmProject').countDocuments()).toBe(4);
+
+    const bad = await runCli(['preview-config', '--pr-body', '-', '--rules', rulesFile()], { input: body.replace('pmStudy', 'pmStudies') });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/PR description line 10: "    - pmStudies" — collection "pmStudies" is not one the anonymization rules know/);
+  });
+
   it('anonymizes a raw snapshot in the stream when the rules and the key are present', async () => {
     const target = prDb();
     targets.push(target);
@@ -103,6 +175,8 @@ describe('restore and clone through the real servers', () => {
       const result = await runCli(['restore', '--from', rawStore(), '--uri', mongodbUri(), '--target', target, '--rules', rulesFile()]);
       expect(result.code).toBe(3);
       expect(result.stderr).toMatch(/not anonymized/i);
+      // The refusal is audited like any run.
+      expect(result.stderr).toMatch(/"audit":true,"event":"restore".*"outcome":"failure"/);
       expect(await collectionNames(client.db(target))).toEqual([]);
     });
 

@@ -5,10 +5,11 @@ import { anonymizeArchive, subsetArchive } from '../../anonymize/filter.js';
 import { loadRules } from '../../anonymize/rules.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
-import { restoreSnapshot, type EventTransform } from '../../restore/restore.js';
+import { restoreSnapshot, type EventTransform, type RestoreResult } from '../../restore/restore.js';
+import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
 import { loggerFor, parseList } from '../context.js';
 
-interface RestoreCliOptions {
+interface RestoreCliOptions extends JobCliOptions {
   from: string;
   snapshot: string;
   uri?: string;
@@ -22,8 +23,7 @@ interface RestoreCliOptions {
 }
 
 export function registerRestoreCommand(program: Command): void {
-  program
-    .command('restore')
+  withJobOptions(program.command('restore'))
     .description('restore a snapshot into a preview (syrf_pr_<N>) or staging database: verified, anonymized, atomic per collection')
     .requiredOption('--from <store>', 'gs://BUCKET[/PREFIX] or file://DIR')
     .option('--snapshot <id>', 'snapshot id or "latest"', 'latest')
@@ -39,6 +39,7 @@ export function registerRestoreCommand(program: Command): void {
       const logger = loggerFor(cmd);
       const uri = opts.uri ?? process.env.MONGO_URI;
       if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
+      const mongoUri = uri;
       const rules = opts.rules ? await loadRules(opts.rules) : undefined;
       const collections = parseList(opts.collections);
       // The key is optional: previews have none and get anonymized snapshots; without it a raw snapshot is refused.
@@ -48,26 +49,40 @@ export function registerRestoreCommand(program: Command): void {
       const subset: EventTransform | undefined = rules && opts.sizeLimits ? (events) => subsetArchive(events, { rules, logger }) : undefined;
 
       const store = openStore(opts.from);
-      const client = await connectMongo(uri);
-      try {
-        const result = await restoreSnapshot({
-          store,
-          snapshot: opts.snapshot,
-          client,
+      const result = await runJob(
+        {
+          job: 'restore',
+          event: 'restore',
           target: opts.target,
-          ...(collections ? { collections } : {}),
-          ...(anonymize ? { anonymize } : {}),
-          ...(subset ? { subset } : {}),
-          ...(opts.confirm ? { confirm: opts.confirm } : {}),
-          ...(opts.workDir ? { workDir: opts.workDir } : {}),
-          holder: `syrf-db restore pid ${process.pid}`,
+          what: { snapshotId: opts.snapshot, sha256: null },
           logger,
-        });
-        process.stdout.write(
-          `restored snapshot ${result.snapshotId} into ${result.target}: ${result.collections.map((c) => `${c.name} ${c.documents}`).join(', ')} (${result.documents} documents)\n`,
-        );
-      } finally {
-        await client.close();
-      }
+          options: opts,
+          extraLabels: { target: opts.target },
+          facts: (r: RestoreResult) => ({ documents: r.documents, bytes: r.bytes, what: { snapshotId: r.snapshotId, sha256: r.sha256 } }),
+        },
+        async (who) => {
+          const client = await connectMongo(mongoUri);
+          try {
+            return await restoreSnapshot({
+              store,
+              snapshot: opts.snapshot,
+              client,
+              target: opts.target,
+              ...(collections ? { collections } : {}),
+              ...(anonymize ? { anonymize } : {}),
+              ...(subset ? { subset } : {}),
+              ...(opts.confirm ? { confirm: opts.confirm } : {}),
+              ...(opts.workDir ? { workDir: opts.workDir } : {}),
+              holder: `${who.identity} (syrf-db restore, pid ${process.pid})`,
+              logger,
+            });
+          } finally {
+            await client.close();
+          }
+        },
+      );
+      process.stdout.write(
+        `restored snapshot ${result.snapshotId} into ${result.target}: ${result.collections.map((c) => `${c.name} ${c.documents}`).join(', ')} (${result.documents} documents)\n`,
+      );
     });
 }

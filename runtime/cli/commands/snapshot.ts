@@ -3,7 +3,8 @@ import { UserError } from '../../errors.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
 import { takeSnapshot } from '../../snapshot/take.js';
-import { totalDocuments } from '../../snapshot/manifest.js';
+import { totalDocuments, type Manifest } from '../../snapshot/manifest.js';
+import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
 import { loggerFor, parseList } from '../context.js';
 import { parseCount, parsePositive } from '../options.js';
 import { formatBytes } from '../format.js';
@@ -28,9 +29,10 @@ interface SnapshotOptions {
   coverageSample: number;
 }
 
+type SnapshotCliOptions = SnapshotOptions & JobCliOptions;
+
 export function registerSnapshotCommand(program: Command): void {
-  program
-    .command('snapshot')
+  withJobOptions(program.command('snapshot'))
     .description('dump a database into STORE/prod/<id>/dump.gz (mongodump archive, gzip) + manifest.json, verify it, then move latest.txt')
     .option('--uri <uri>', 'MongoDB connection string (default: $MONGO_URI)')
     .requiredOption('--db <name>', 'database to capture, e.g. syrftest')
@@ -44,10 +46,11 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
-    .action(async (opts: SnapshotOptions, cmd: Command) => {
+    .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const uri = opts.uri ?? process.env.MONGO_URI;
       if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
+      const mongoUri = uri;
       if (opts.gzipLevel < 1 || opts.gzipLevel > 9) throw new UserError('--gzip-level must be 1-9', { exitCode: 2 });
       if (opts.anonymize && !opts.rules) {
         throw new UserError('--anonymize needs --rules FILE', { hint: 'pass --rules rules/anonymization-rules.yaml', exitCode: 2 });
@@ -58,33 +61,49 @@ export function registerSnapshotCommand(program: Command): void {
       const store = openStore(opts.to);
       const excluded = new Set(opts.exclude ?? []);
       const isExcludedCollection = (name: string) => excluded.has(name) || (rules ? isExcluded(rules, name) : false);
-      const client = await connectMongo(uri);
-      try {
-        if (rules && key && opts.rules) {
-          // Fail closed: a field that looks like PII and that no rule names stops the capture.
-          const samples = [];
-          for await (const sample of sampleDatabase(client.db(opts.db), rules, { size: opts.coverageSample })) samples.push(sample);
-          refuseUncovered(checkCoverage(rules, samples), opts.rules);
-        }
-        const manifest = await takeSnapshot({
-          client,
-          uri,
-          db: opts.db,
-          store,
-          ...(opts.id ? { id: opts.id } : {}),
-          isExcluded: isExcludedCollection,
-          ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger) } : {}),
-          parallelCollections: opts.parallel,
-          gzipLevel: opts.gzipLevel,
-          schemaVersionField: opts.schemaVersionField,
+      const manifest = await runJob(
+        {
+          job: 'snapshot',
+          event: 'snapshot.write',
+          target: store.url,
+          what: { snapshotId: opts.id ?? null, sha256: null, sourceDb: opts.db },
           logger,
-        });
-        process.stdout.write(
-          `snapshot ${manifest.id}: ${manifest.collections.length} collections, ${totalDocuments(manifest)} documents, ` +
-            `${formatBytes(manifest.archive.sizeBytes)}, sha256 ${manifest.archive.sha256}, anonymized: ${manifest.anonymization.anonymized ? 'yes' : 'no'}\n`,
-        );
-      } finally {
-        await client.close();
+          options: opts,
+          facts: (m: Manifest) => ({ documents: totalDocuments(m), bytes: m.archive.sizeBytes, what: { snapshotId: m.id, sha256: m.archive.sha256 } }),
+        },
+        () => capture(),
+      );
+      process.stdout.write(
+        `snapshot ${manifest.id}: ${manifest.collections.length} collections, ${totalDocuments(manifest)} documents, ` +
+          `${formatBytes(manifest.archive.sizeBytes)}, sha256 ${manifest.archive.sha256}, anonymized: ${manifest.anonymization.anonymized ? 'yes' : 'no'}\n`,
+      );
+
+      // Inside the job, so an unreachable server is audited and counted as a failed run too.
+      async function capture(): Promise<Manifest> {
+        const client = await connectMongo(mongoUri);
+        try {
+          if (rules && key && opts.rules) {
+            // Fail closed: a field that looks like PII and that no rule names stops the capture.
+            const samples = [];
+            for await (const sample of sampleDatabase(client.db(opts.db), rules, { size: opts.coverageSample })) samples.push(sample);
+            refuseUncovered(checkCoverage(rules, samples), opts.rules);
+          }
+          return await takeSnapshot({
+            client,
+            uri: mongoUri,
+            db: opts.db,
+            store,
+            ...(opts.id ? { id: opts.id } : {}),
+            isExcluded: isExcludedCollection,
+            ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger) } : {}),
+            parallelCollections: opts.parallel,
+            gzipLevel: opts.gzipLevel,
+            schemaVersionField: opts.schemaVersionField,
+            logger,
+          });
+        } finally {
+          await client.close();
+        }
       }
     });
 }
