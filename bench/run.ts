@@ -20,7 +20,7 @@ import { findMongoTools, type MongoTools } from './mongo-tools.js';
 import { measurePeakRss, type PeakRss } from './peak-rss.js';
 import { formatMarkdownTable, formatTerminalTable, tableRows } from './report.js';
 import { benchRestore, benchSnapshot, type ThroughputResult } from './server-bench.js';
-import { openBenchServer, seedBenchDatabase } from './server.js';
+import { isFerretDb, openBenchServer, seedBenchDatabase } from './server.js';
 import { mib } from './stats.js';
 import { publishArchive } from './store-snapshot.js';
 import { ratioRow, rssRow, TARGETS, type RatioRow, type RssRow } from './targets.js';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
         const seeding = timer();
         const seeded = await seedBenchDatabase(client.db(SOURCE_DB), oneX);
         log(`seeded ${SOURCE_DB} with ${seeded} documents in ${seeding()} s`);
-        const serverInput = { client, uri: server.uri, isFerretDb: server.isFerretDb, sourceDb: SOURCE_DB, tools, runs: args.runs, workDir: work, log };
+        const serverInput = { client, uri: server.uri, isFerretDb: await isFerretDb(client), sourceDb: SOURCE_DB, tools, runs: args.runs, workDir: work, log };
         log('snapshot vs mongodump:');
         snapshot = await benchSnapshot(serverInput, seeded);
         log('restore vs mongorestore:');

@@ -2,21 +2,26 @@
  * The server the bench measures against: $MONGODB_URI when set (a real
  * MongoDB for large runs), otherwise a FerretDB it starts and stops itself.
  */
-import type { Db } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { ensureServerBinaries, startFerretDb } from '../test/servers/servers.js';
 import type { BenchCollection } from './dataset.js';
 
 export interface BenchServer {
   uri: string;
   description: string;
-  isFerretDb: boolean;
   stop(): Promise<void>;
 }
 
 export async function openBenchServer(env: NodeJS.ProcessEnv = process.env): Promise<BenchServer> {
-  if (env.MONGODB_URI) return { uri: env.MONGODB_URI, description: 'MONGODB_URI', isFerretDb: false, stop: async () => {} };
+  if (env.MONGODB_URI) return { uri: env.MONGODB_URI, description: 'MONGODB_URI', stop: async () => {} };
   const server = await startFerretDb(ensureServerBinaries());
-  return { uri: server.url, description: 'FerretDB (SQLite), started by the bench', isFerretDb: true, stop: () => server.stop() };
+  return { uri: server.url, description: 'FerretDB (SQLite), started by the bench', stop: () => server.stop() };
+}
+
+/** FerretDB answers buildInfo with its own version beside the MongoDB one it imitates. */
+export async function isFerretDb(client: MongoClient): Promise<boolean> {
+  const info = await client.db('admin').command({ buildInfo: 1 });
+  return 'ferretdbVersion' in info;
 }
 
 /** Replaces `db` with the dataset: data first (batches in flight at once), indexes after. */

@@ -70,16 +70,24 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     });
     if (options.anonymization) events = options.anonymization.transform(events);
     const tally = emptyTally();
-    const progress = throttle(2000, () =>
-      logger.progress(`snapshot ${id}: ${tally.documents} documents, ${tally.bytes} bytes`, {
+    let current = '';
+    const progress = throttle(2000, () => {
+      const collection = tally.collections.get(current);
+      logger.progress(`snapshot ${id}: ${current} ${collection?.documents ?? 0} documents; total ${tally.documents} documents, ${tally.bytes} bytes`, {
         snapshot: id,
+        collection: current,
+        collectionDocuments: collection?.documents ?? 0,
+        collectionBytes: collection?.bytes ?? 0,
         documents: tally.documents,
         bytes: tally.bytes,
-      }),
-    );
+      });
+    });
     const counted = tallyEvents(events, tally, {
       ...(options.schemaVersionField ? { schemaVersionField: options.schemaVersionField } : {}),
-      onProgress: () => progress.tick(),
+      onProgress: (collection) => {
+        current = collection;
+        progress.tick();
+      },
     });
     const written = await writeArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
     progress.flush();
