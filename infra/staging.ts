@@ -39,6 +39,8 @@ export function stagingRefreshArgs(config: StagingJobConfig): string[] {
     '--uri', MONGO_URI_ARG,
     '--target', STAGING_DATABASE,
     '--rules', RULES_PATH_IN_POD,
+    // Staging gets the whole (anonymized) database; size limits are for previews.
+    '--no-size-limits',
     '--confirm', STAGING_CONFIRMATION,
     ...pushgatewayArgs(config.pushgatewayUrl),
   ];
