@@ -24,7 +24,8 @@ export class GcsStore implements Store {
     const storage = new Storage({
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint, projectId: options.projectId ?? 'syrf-local' } : {}),
       ...(options.projectId ? { projectId: options.projectId } : {}),
-      retryOptions: { autoRetry: true, maxRetries: options.maxRetries ?? 3, totalTimeout: 120 },
+      // maxRetries 0 alone still lets the HTTP layer retry for ~15 s; turning autoRetry off is what stops it.
+      retryOptions: { autoRetry: (options.maxRetries ?? 3) > 0, maxRetries: options.maxRetries ?? 3, totalTimeout: 120 },
     });
     this.bucket = storage.bucket(bucketName);
   }
