@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, spawnCli, repoRoot } from '../support/cli.js';
+import { killWhen, runCli, spawnCli, repoRoot } from '../support/cli.js';
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
@@ -232,22 +232,9 @@ describe('restore and clone through the real servers', () => {
     const before = await db.collection('pmInvestigator').find().sort({ _id: 1 }).toArray();
 
     const child = spawnCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', target]);
-    const killed = await new Promise<boolean>((resolve) => {
-      const timer = setInterval(async () => {
-        const names = await collectionNames(db).catch(() => [] as string[]);
-        if (names.some((n) => n.startsWith('_syrf_tmp_pmStudy'))) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve(true);
-        }
-      }, 10);
-      child.on('exit', () => {
-        clearInterval(timer);
-        resolve(false);
-      });
-    });
+    // Killed while documents are being loaded, not before.
+    const killed = await killWhen(child, async () => (await db.collection('_syrf_tmp_pmStudy').estimatedDocumentCount()) > 0, 10);
     expect(killed, 'the restore finished before it could be killed').toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
 
     expect(await db.collection('pmInvestigator').find().sort({ _id: 1 }).toArray()).toEqual(before);
     expect(await collectionNames(db)).not.toContain('pmStudy');

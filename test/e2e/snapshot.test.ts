@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../support/cli.js';
+import { killWhen, runCli, spawnCli } from '../support/cli.js';
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
 import { connectMongo, createBucket, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
@@ -92,22 +92,10 @@ describe('snapshot → list → show → verify', () => {
     expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-01'])).code).toBe(0);
 
     const child = spawnCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-02', '--parallel', '1']);
-    const killedMidUpload = await new Promise<boolean>((resolve) => {
-      const timer = setInterval(async () => {
-        const files = await readdir(join(storeDir, '2026-03-02')).catch(() => [] as string[]);
-        if (files.some((f) => f.startsWith('dump.gz.tmp-'))) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve(true);
-        }
-      }, 5);
-      child.on('exit', () => {
-        clearInterval(timer);
-        resolve(false);
-      });
-    });
+    const killedMidUpload = await killWhen(child, async () =>
+      (await readdir(join(storeDir, '2026-03-02')).catch(() => [] as string[])).some((f) => f.startsWith('dump.gz.tmp-')),
+    );
     expect(killedMidUpload, 'the snapshot finished before the test could kill it').toBe(true);
-    await new Promise((r) => child.once('exit', r).emit('noop'));
 
     expect(await readFile(join(storeDir, 'latest.txt'), 'utf8')).toBe('prod/2026-03-01\n');
     const listed = JSON.parse((await runCli(['list', '--from', url, '--json'])).stdout) as Array<{ id: string; status: string; latest: boolean }>;

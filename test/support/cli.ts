@@ -41,3 +41,27 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 }
 
 export { repoRoot };
+
+/**
+ * SIGKILLs `child` as soon as `ready()` says it is mid-work (polled every
+ * few ms). Resolves true once the killed child has exited, false if it
+ * finished on its own first.
+ */
+export function killWhen(child: ChildProcess, ready: () => Promise<boolean>, pollMs = 5): Promise<boolean> {
+  return new Promise((resolve) => {
+    let killed = false;
+    const timer = setInterval(() => {
+      void ready().then((now) => {
+        if (now && !killed) {
+          killed = true;
+          clearInterval(timer);
+          child.kill('SIGKILL');
+        }
+      }, () => undefined);
+    }, pollMs);
+    child.once('exit', () => {
+      clearInterval(timer);
+      resolve(killed);
+    });
+  });
+}
