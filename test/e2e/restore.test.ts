@@ -169,6 +169,18 @@ describe('restore and clone through the real servers', () => {
     expect(seeded.pii.filter((value) => text.includes(value.toLowerCase()))).toEqual([]);
   });
 
+  it('rules check samples a snapshot in the store and names the fields no rule covers', async () => {
+    const ok = await runCli(['rules', 'check', '--rules', rulesFile(), '--from', rawStore(), '--snapshot', 'latest']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const rules = yaml.load(await readFile(rulesFile(), 'utf8')) as { rules: { pmProject: { fields: Record<string, unknown> } } };
+    delete rules.rules.pmProject.fields['Members[].Email'];
+    const weaker = join(dir.path, 'weaker-rules.yaml');
+    await writeFile(weaker, yaml.dump(rules));
+    const findings = await runCli(['rules', 'check', '--rules', weaker, '--from', rawStore(), '--snapshot', '2026-01-09']);
+    expect(findings.code).toBe(5);
+    expect(findings.stderr).toMatch(/pmProject\.Members\[\]\.Email \(email\)/);
+  });
+
   describe('refusals, each before anything is written', () => {
     it('a raw snapshot without the key', async () => {
       const target = prDb();
