@@ -4,7 +4,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWhen, runCli, spawnCli } from '../support/cli.js';
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
-import { connectMongo, createBucket, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
+import { connectMongo, createBucket, fakeGcsStorage, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
 const EXCLUDED = ['pmAuditLog', 'asFileListing'];
 
@@ -67,6 +67,25 @@ describe('snapshot → list → show → verify', () => {
     const verify = await runCli(['verify', 'latest', '--from', url], { env: store.env });
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toContain(manifest.archive.sha256);
+  });
+
+  it('keeps latest.txt in GCS on the previous snapshot when a snapshot is killed mid-upload', async () => {
+    const env = { SYRF_GCS_ENDPOINT: gcsEndpoint() };
+    const bucket = await createBucket();
+    const url = `gs://${bucket}`;
+    expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-04-01'], { env })).code).toBe(0);
+
+    const child = spawnCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-04-02', '--parallel', '1'], { env });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The first progress line is written once documents are streaming into the upload.
+    const killed = await killWhen(child, async () => /snapshot 2026-04-02: \w+ \d+ documents/.test(stderr));
+    expect(killed, 'the snapshot finished before the test could kill it').toBe(true);
+
+    const objects = (await fakeGcsStorage().bucket(bucket).getFiles())[0].map((f) => f.name).sort();
+    expect(objects).toEqual(['prod/2026-04-01/dump.gz', 'prod/2026-04-01/manifest.json', 'prod/latest.txt']);
+    const [latest] = await fakeGcsStorage().bucket(bucket).file('prod/latest.txt').download();
+    expect(latest.toString()).toBe('prod/2026-04-01\n');
   });
 
   it('reports a corrupted archive and refuses to promote it', async () => {
