@@ -3,7 +3,10 @@
 export interface BenchArgs {
   /** Studies at the default scale; every other collection scales with it. */
   studies: number;
+  /** Timed runs of each archive-to-archive measurement (cheap, noisy). */
   runs: number;
+  /** Timed runs of each server measurement (slow on FerretDB). */
+  serverRuns: number;
   /** Only the archive-to-archive measurements (no server needed). */
   filtersOnly: boolean;
   keepFiles: boolean;
@@ -14,11 +17,12 @@ export const DEFAULT_STUDIES = 20_000;
 /** Uncompressed archive bytes per study, other collections included (measured on the generator). */
 const BYTES_PER_STUDY = 3040;
 
-export const USAGE = `usage: npm run bench -- [--scale N | --scale NMiB] [--runs N] [--filters-only] [--keep-files]
+export const USAGE = `usage: npm run bench -- [--scale N | --scale NMiB] [--runs N] [--server-runs N] [--filters-only] [--keep-files]
 
   --scale N        studies in the dataset (default ${DEFAULT_STUDIES}, about ${Math.round((DEFAULT_STUDIES * BYTES_PER_STUDY) / 2 ** 20)} MiB of BSON);
                    NMiB picks the study count for about N MiB; the memory check also runs at 4x
-  --runs N         timed runs per measurement, the median is reported (default 3)
+  --runs N         timed runs of each anonymize / pass-through / baseline measurement; medians are reported (default 5)
+  --server-runs N  timed runs of each snapshot / restore / mongo-tools measurement (default 3)
   --filters-only   only anonymize / pass-through and their baselines (no MongoDB server)
   --keep-files     keep the generated archives and stores (their directory is printed)
 
@@ -26,7 +30,7 @@ export const USAGE = `usage: npm run bench -- [--scale N | --scale NMiB] [--runs
   SYRF_MONGO_TOOLS_BIN=DIR where mongodump/mongorestore are (else PATH); without them those ratios are n/a`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { studies: DEFAULT_STUDIES, runs: 3, filtersOnly: false, keepFiles: false, help: false };
+  const args: BenchArgs = { studies: DEFAULT_STUDIES, runs: 5, serverRuns: 3, filtersOnly: false, keepFiles: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -40,6 +44,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--runs':
         args.runs = positiveInteger(arg, value());
+        break;
+      case '--server-runs':
+        args.serverRuns = positiveInteger(arg, value());
         break;
       case '--filters-only':
         args.filtersOnly = true;

@@ -23,12 +23,12 @@ function ratioCells(row: RatioRow): string[] {
 }
 
 function rssCells(row: RssRow): string[] {
-  const growth = row.defaultMiB !== null && row.fourTimesMiB !== null ? ` (${(row.fourTimesMiB / row.defaultMiB).toFixed(2)}× for 4× data)` : '';
+  const growth = row.defaultMiB !== null && row.fourTimesMiB !== null ? `${(row.fourTimesMiB / row.defaultMiB).toFixed(2)}× the memory for 4× the data` : '';
   return [
     row.label,
     `4×: ${number(row.fourTimesMiB, 0)} MiB`,
     `1×: ${number(row.defaultMiB, 0)} MiB`,
-    row.note && (row.defaultMiB === null || row.fourTimesMiB === null) ? shorten(row.note) : `flat${growth}`,
+    row.note && (row.defaultMiB === null || row.fourTimesMiB === null) ? shorten(row.note) : growth,
     `< ${row.limitMiB} MiB, flat`,
     MARK[row.status],
   ];

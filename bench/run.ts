@@ -11,7 +11,7 @@ import { loadRules, parseRules } from '../runtime/anonymize/rules.js';
 import { keyFingerprint } from '../runtime/snapshot/anonymization-stage.js';
 import { datasetEvents, writeArchiveFile } from './archive-file.js';
 import { parseBenchArgs, USAGE } from './args.js';
-import { anonymizeCommand, projectRoot, restoreCommand } from './cli-commands.js';
+import { anonymizeCommand, compiledCli, projectRoot, restoreCommand } from './cli-commands.js';
 import { benchDataset, totalDocuments } from './dataset.js';
 import { anonymize } from './filter.js';
 import { FILTER_VARIANTS, benchFilters, type FilterBenchResult } from './filter-bench.js';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const machine = describeMachine();
   const work = await mkdtemp(join(tmpdir(), 'syrf-bench-'));
-  log(`bench: ${args.studies} studies, ${args.runs} runs each, on ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}; files in ${work}`);
+  log(`bench: ${args.studies} studies, ${args.runs} runs per filter measurement and ${args.serverRuns} per server one, on ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}; files in ${work}`);
   try {
     const phase = timer();
     const oneX = benchDataset({ studies: args.studies });
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     let snapshot: ThroughputResult | null = null;
     let restore: ThroughputResult | null = null;
     let memory: { anonymize: ScalePeaks; restore: ScalePeaks } | null = null;
-    const via = { anonymize: anonymizeCommand(), restore: restoreCommand() };
+    let via = { anonymize: { via: 'not run' }, restore: { via: 'not run' } };
     if (!args.filtersOnly) {
       server = await openBenchServer();
       const client = new MongoClient(server.uri, { maxPoolSize: 16 });
@@ -88,21 +88,24 @@ async function main(): Promise<void> {
         const seeding = timer();
         const seeded = await seedBenchDatabase(client.db(SOURCE_DB), oneX);
         log(`seeded ${SOURCE_DB} with ${seeded} documents in ${seeding()} s`);
-        const serverInput = { client, uri: server.uri, isFerretDb: await isFerretDb(client), sourceDb: SOURCE_DB, tools, runs: args.runs, workDir: work, log };
+        const serverInput = { client, uri: server.uri, isFerretDb: await isFerretDb(client), sourceDb: SOURCE_DB, tools, runs: args.serverRuns, workDir: work, log };
         log('snapshot vs mongodump:');
         snapshot = await benchSnapshot(serverInput, seeded);
         log('restore vs mongorestore:');
         restore = await benchRestore({ ...serverInput, storeDir: stores.one, snapshotId: SNAPSHOT_ID, archive: anon.one, documents: restoredDocuments });
         if (restore.error) log(`  ${restore.error}`);
-        log(`peak RSS (anonymize via ${via.anonymize.via}, restore via ${via.restore.via}):`);
+        const cli = compiledCli();
+        const commands = { anonymize: anonymizeCommand(cli), restore: restoreCommand(cli) };
+        via = commands;
+        log(`peak RSS (anonymize via ${commands.anonymize.via}, restore via ${commands.restore.via}):`);
         const env = { ...process.env, SYRF_ANONYMIZATION_KEY: BENCH_KEY };
         const rulesPath = join(projectRoot, 'rules/anonymization-rules.yaml');
         const dropTarget = () => client.db(RSS_TARGET_DB).dropDatabase().then(() => undefined);
         memory = {
-          anonymize: await peaksAtBothScales((scale) => measurePeakRss(via.anonymize.build(rulesPath, raw[scale], join(work, `rss-${scale}.archive.gz`)), env, projectRoot)),
+          anonymize: await peaksAtBothScales((scale) => measurePeakRss(commands.anonymize.build(rulesPath, raw[scale], join(work, `rss-${scale}.archive.gz`)), env, projectRoot)),
           restore: await peaksAtBothScales(async (scale) => {
             await dropTarget();
-            return measurePeakRss(via.restore.build(`file://${stores[scale]}`, SNAPSHOT_ID, server!.uri, RSS_TARGET_DB), env, projectRoot);
+            return measurePeakRss(commands.restore.build(`file://${stores[scale]}`, SNAPSHOT_ID, server!.uri, RSS_TARGET_DB), env, projectRoot);
           }),
         };
         await dropTarget();
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
         uncompressedBytes: rawBytes.one,
         fourTimesUncompressedBytes: rawBytes.four,
       },
-      runs: args.runs,
+      runs: { filters: args.runs, server: args.serverRuns },
       gzipLevel: GZIP_LEVEL,
       ratios,
       memory: memoryRows,
