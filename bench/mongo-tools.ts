@@ -3,48 +3,17 @@
  * found in $SYRF_MONGO_TOOLS_BIN (a directory) or on PATH; when absent the
  * bench says so instead of inventing numbers.
  */
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { findMongoTools as findTools, toolVersion, type MongoTools as Tools } from '../test/support/mongo-tools.js';
 
-const run = promisify(execFile);
+export { runTool } from '../test/support/mongo-tools.js';
 
-export interface MongoTools {
-  mongodump: string;
-  mongorestore: string;
+export interface MongoTools extends Tools {
   version: string;
 }
 
-function findExecutable(name: string, dirs: readonly string[]): string | undefined {
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 export async function findMongoTools(env: NodeJS.ProcessEnv = process.env): Promise<MongoTools | undefined> {
-  const dirs = [env.SYRF_MONGO_TOOLS_BIN, ...(env.PATH ?? '').split(delimiter)].filter((d): d is string => Boolean(d));
-  const mongodump = findExecutable('mongodump', dirs);
-  const mongorestore = findExecutable('mongorestore', dirs);
-  if (!mongodump || !mongorestore) return undefined;
-  const { stdout } = await runTool(mongodump, ['--version']);
-  return { mongodump, mongorestore, version: stdout.split('\n')[0]?.trim() ?? 'unknown' };
-}
-
-export async function runTool(path: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await run(path, args, { maxBuffer: 64 * 1024 * 1024 });
-  } catch (error) {
-    const failed = error as Error & { stderr?: string };
-    throw new Error(`${path} ${args.join(' ')} failed: ${failed.message}\n${failed.stderr ?? ''}`);
-  }
+  const tools = findTools(env);
+  return tools ? { ...tools, version: await toolVersion(tools.mongodump) } : undefined;
 }
 
 export function mongodumpArgs(uri: string, db: string, archive: string): string[] {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { silentLogger } from '../runtime/ops/log.js';
 import { FileStore } from '../runtime/store/file-store.js';
-import { startIndexNsProxy, type Proxy } from './index-ns-proxy.js';
+import { startIndexNsProxy, type Proxy } from '../test/support/index-ns-proxy.js';
 import { mongodumpArgs, mongorestoreArgs, runTool, type MongoTools } from './mongo-tools.js';
 import { timeInterleaved, type Timing, type Variant } from './stats.js';
 

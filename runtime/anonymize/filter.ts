@@ -285,7 +285,6 @@ async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<A
   yield { type: 'eof', db, collection, crc: 0n };
 }
 
-/** `collections` reordered so that every collection comes after the one it follows (when both are listed). */
 /**
  * Size limits with referential subsetting (and exclusions) over an archive
  * that was anonymized at capture: no key needed, no field is rewritten.
@@ -294,6 +293,7 @@ export function subsetArchive(events: AsyncIterable<ArchiveEvent>, options: Omit
   return anonymizeArchive(events, { ...options, key: null, applySizeLimits: true });
 }
 
+/** `collections` reordered so that every collection comes after the one it follows (when both are listed). */
 export function collectionOrder(rules: Rules, collections: string[]): string[] {
   const listed = new Set(collections);
   const ordered: string[] = [];

@@ -24,7 +24,15 @@ export class Spool {
     if (documents.length === 0) return;
     this.documents += documents.length;
     const ok = this.out.write(documents.length === 1 ? documents[0]! : Buffer.concat(documents));
-    if (!ok) await Promise.race([once(this.out, 'drain'), once(this.out, 'error').then(([e]) => Promise.reject(e as Error))]);
+    if (!ok) {
+      // Both listeners are removed afterwards: one left per drain would pile up over a long run.
+      const done = new AbortController();
+      try {
+        await Promise.race([once(this.out, 'drain', { signal: done.signal }), once(this.out, 'error', { signal: done.signal }).then(([e]) => Promise.reject(e as Error))]);
+      } finally {
+        done.abort();
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,7 @@ import {
   seedDatabase,
   type CollectionSnapshot,
 } from '../fixtures/archive/mongo-tools.js';
-import { startIndexNsProxy } from '../fixtures/archive/index-ns-proxy.js';
+import { startIndexNsProxy } from '../support/index-ns-proxy.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
 const tools = findMongoTools();

@@ -1,11 +1,11 @@
 /**
  * mongorestore sends an `ns` option with every index it creates and
  * relies on MongoDB ignoring it; FerretDB refuses it ("Index option "ns"
- * is unknown"), so against FerretDB the bench puts mongorestore behind this
- * loopback proxy, which drops just that option from `createIndexes`.
+ * is unknown"), so against FerretDB the tests and the bench put mongorestore behind
+ * this loopback proxy, which drops just that option from `createIndexes`.
  *
- * Unlike test/fixtures/archive/index-ns-proxy.ts it is built for volume, so
- * the baseline is not slowed down by its own plumbing: small messages are
+ * It is built for volume, so the bench's baseline is not slowed down by its
+ * own plumbing: small messages are
  * gathered and inspected, large ones (the inserts) stream straight through
  * without being copied or parsed. Real MongoDB needs no proxy.
  */
