@@ -9,7 +9,7 @@
  * (most carry a handful of annotations, a few carry hundreds).
  */
 import { Binary, Int32, ObjectId, type Document } from 'bson';
-import { csuuid, prng } from '../test/support/dataset.js';
+import { DOMAINS, FIRST, LAST, csuuid, pick, prng } from '../test/support/dataset.js';
 
 export interface BenchCollection {
   name: string;
@@ -19,9 +19,6 @@ export interface BenchCollection {
   documents(): Iterator<Document> & Iterable<Document>;
 }
 
-const FIRST = ['Alice', 'Bruno', 'Chen', 'Dara', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lucia', 'Mirela', 'Nadia', 'Oskar', 'Priya'];
-const LAST = ['Anderson', 'Baptiste', 'Carvalho', 'Dubois', 'Eriksen', 'Fischer', 'Gallagher', 'Hoffmann', 'Ivanova', 'Jansen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Petrov'];
-const DOMAINS = ['ed.ac.uk', 'ucl.ac.uk', 'charite.de', 'karolinska.se', 'uni-heidelberg.de'];
 const WORDS = (
   'stroke ischaemia rodent model infarct volume neuroprotection outcome blinded randomised allocation sham hypothermia dose ' +
   'treatment cohort bias reporting systematic review meta analysis effect size mice rats behavioural motor score lesion ' +
@@ -30,10 +27,6 @@ const WORDS = (
 const EPOCH = Date.UTC(2018, 0, 1);
 
 type Random = () => number;
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
-}
 
 function sentence(random: Random, words: number): string {
   const out = new Array<string>(words);

@@ -21,9 +21,9 @@ export interface DatasetSummary {
   pii: string[];
 }
 
-const FIRST = ['Alice', 'Bruno', 'Chen', 'Dara', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lucia', 'Mirela', 'Nadia', 'Oskar', 'Priya'];
-const LAST = ['Anderson', 'Baptiste', 'Carvalho', 'Dubois', 'Eriksen', 'Fischer', 'Gallagher', 'Hoffmann', 'Ivanova', 'Jansen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Petrov'];
-const DOMAINS = ['ed.ac.uk', 'ucl.ac.uk', 'charite.de', 'karolinska.se', 'uni-heidelberg.de'];
+export const FIRST = ['Alice', 'Bruno', 'Chen', 'Dara', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lucia', 'Mirela', 'Nadia', 'Oskar', 'Priya'];
+export const LAST = ['Anderson', 'Baptiste', 'Carvalho', 'Dubois', 'Eriksen', 'Fischer', 'Gallagher', 'Hoffmann', 'Ivanova', 'Jansen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Petrov'];
+export const DOMAINS = ['ed.ac.uk', 'ucl.ac.uk', 'charite.de', 'karolinska.se', 'uni-heidelberg.de'];
 const WORDS = 'stroke ischaemia rodent model infarct volume neuroprotection outcome blinded randomised allocation sham hypothermia dose treatment cohort bias reporting systematic review meta analysis effect size'.split(' ');
 
 /** mulberry32: tiny, fast and good enough for reproducible test data. */
@@ -45,7 +45,7 @@ export function csuuid(random: () => number): Binary {
   return new Binary(bytes, Binary.SUBTYPE_UUID_OLD);
 }
 
-function pick<T>(random: () => number, items: readonly T[]): T {
+export function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
 }
 
