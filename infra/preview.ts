@@ -10,7 +10,6 @@ import {
   asPulumiInput,
   globalCliArgs,
   hardenedContainer,
-  MONGO_URI_ARG,
   mongoUriEnv,
   pushgatewayArgs,
   rulesVolume,
@@ -36,7 +35,6 @@ export function restoreArgs(config: PreviewJobConfig): string[] {
     'restore',
     '--from', `gs://${config.bucketName}`,
     '--snapshot', config.snapshotId,
-    '--uri', MONGO_URI_ARG,
     '--target', previewDatabase(config.prNumber),
     ...(config.collections.length > 0 ? ['--collections', config.collections.join(',')] : []),
     // Rules without the key: size limits and subsetting apply; a raw snapshot is refused rather than restored.
@@ -49,7 +47,6 @@ export function cloneArgs(config: PreviewJobConfig): string[] {
   return [
     ...globalCliArgs(),
     'clone',
-    '--uri', MONGO_URI_ARG,
     '--from', STAGING_DATABASE,
     '--target', previewDatabase(config.prNumber),
     ...pushgatewayArgs(config.pushgatewayUrl),

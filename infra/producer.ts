@@ -10,7 +10,6 @@ import {
   globalCliArgs,
   hardenedContainer,
   jobPodSpec,
-  MONGO_URI_ARG,
   mongoUriEnv,
   pushgatewayArgs,
   rulesVolume,
@@ -36,7 +35,6 @@ export function snapshotArgs(config: ProducerConfig): string[] {
   return [
     ...globalCliArgs(),
     'snapshot',
-    '--uri', MONGO_URI_ARG,
     '--db', PROD_DATABASE,
     '--to', `gs://${config.bucketName}`,
     '--anonymize',

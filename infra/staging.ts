@@ -11,7 +11,6 @@ import {
   asPulumiInput,
   globalCliArgs,
   hardenedContainer,
-  MONGO_URI_ARG,
   mongoUriEnv,
   pushgatewayArgs,
   rulesVolume,
@@ -36,7 +35,6 @@ export function stagingRefreshArgs(config: StagingJobConfig): string[] {
     'restore',
     '--from', `gs://${config.bucketName}`,
     '--snapshot', config.snapshotId,
-    '--uri', MONGO_URI_ARG,
     '--target', STAGING_DATABASE,
     '--rules', RULES_PATH_IN_POD,
     // Staging gets the whole (anonymized) database; size limits are for previews.

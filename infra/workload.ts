@@ -85,11 +85,14 @@ export function jobPodSpec(spec: PodArgs): IPodSpec {
   };
 }
 
-/** MONGO_URI read from a database user's Secret; Kubernetes expands `$(MONGO_URI)` in args. */
+/**
+ * MONGO_URI read from a database user's Secret. The CLI reads it from the
+ * environment itself, so the connection string (with its password) never
+ * appears in a process's argument list.
+ */
 export function mongoUriEnv(secretName: string): IEnvVar {
   return { name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: secretName, key: CONNECTION_STRING_KEY } } };
 }
-export const MONGO_URI_ARG = '$(MONGO_URI)';
 
 export function rulesVolume(configMapName: string): { volume: IVolume; mount: IVolumeMount } {
   return {

@@ -58,6 +58,8 @@ describe('Job arguments against the real CLI', () => {
       expect(() => parseWithRealCli(args), args.join(' ')).not.toThrow();
     }
     expect(all.flat()).toContain('--pushgateway');
+    // The connection string comes from the MONGO_URI env var (a Secret), never from argv where `ps` shows it.
+    expect(all.flat()).not.toContain('--uri');
   });
 
   it('the producer snapshots anonymized with the key file, then prunes', () => {
