@@ -1,4 +1,4 @@
-import { Storage, type Bucket } from '@google-cloud/storage';
+import type { Bucket } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
@@ -15,27 +15,39 @@ export interface GcsStoreOptions {
 /** A bucket (and optional prefix) in Google Cloud Storage, authenticated by Workload Identity / ADC. */
 export class GcsStore implements Store {
   readonly url: string;
-  private readonly bucket: Bucket;
+  private readonly bucketName: string;
   private readonly prefix: string;
+  private readonly options: GcsStoreOptions;
+  private client: Promise<Bucket> | undefined;
 
   constructor(bucketName: string, prefix: string, options: GcsStoreOptions = {}) {
+    this.bucketName = bucketName;
     this.prefix = prefix.replace(/^\/+|\/+$/g, '');
     this.url = `gs://${bucketName}${this.prefix ? '/' + this.prefix : ''}`;
-    const storage = new Storage({
-      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint, projectId: options.projectId ?? 'syrf-local' } : {}),
-      ...(options.projectId ? { projectId: options.projectId } : {}),
-      // maxRetries 0 alone still lets the HTTP layer retry for ~15 s; turning autoRetry off is what stops it.
-      retryOptions: { autoRetry: (options.maxRetries ?? 3) > 0, maxRetries: options.maxRetries ?? 3, totalTimeout: 120 },
+    this.options = options;
+  }
+
+  /** The client library is ~30 MiB of heap; commands that never touch gs:// do not load it. */
+  private get bucket(): Promise<Bucket> {
+    this.client ??= import('@google-cloud/storage').then(({ Storage }) => {
+      const options = this.options;
+      const storage = new Storage({
+        ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint, projectId: options.projectId ?? 'syrf-local' } : {}),
+        ...(options.projectId ? { projectId: options.projectId } : {}),
+        // maxRetries 0 alone still lets the HTTP layer retry for ~15 s; turning autoRetry off is what stops it.
+        retryOptions: { autoRetry: (options.maxRetries ?? 3) > 0, maxRetries: options.maxRetries ?? 3, totalTimeout: 120 },
+      });
+      return storage.bucket(this.bucketName);
     });
-    this.bucket = storage.bucket(bucketName);
+    return this.client;
   }
 
   describe(key: string): string {
-    return `gs://${this.bucket.name}/${this.objectName(key)}`;
+    return `gs://${this.bucketName}/${this.objectName(key)}`;
   }
 
   async write(key: string, body: Readable | Buffer | string, options: { contentType?: string } = {}): Promise<void> {
-    const file = this.bucket.file(this.objectName(key));
+    const file = (await this.bucket).file(this.objectName(key));
     try {
       if (typeof body === 'string' || Buffer.isBuffer(body)) {
         await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType });
@@ -50,7 +62,7 @@ export class GcsStore implements Store {
   }
 
   async read(key: string): Promise<Readable> {
-    const file = this.bucket.file(this.objectName(key));
+    const file = (await this.bucket).file(this.objectName(key));
     if (!(await this.stat(key))) {
       throw new UserError(`${this.describe(key)} does not exist`, {
         hint: `check the snapshot id with \`syrf-db list --from ${this.url}\``,
@@ -73,7 +85,7 @@ export class GcsStore implements Store {
 
   async stat(key: string): Promise<StoredObject | null> {
     try {
-      const [metadata] = await this.bucket.file(this.objectName(key)).getMetadata();
+      const [metadata] = await (await this.bucket).file(this.objectName(key)).getMetadata();
       return { key, size: Number(metadata.size ?? 0), updated: new Date(String(metadata.updated ?? metadata.timeCreated ?? 0)) };
     } catch (error) {
       if (statusOf(error) === 404 && !isMissingBucket(error)) return null;
@@ -83,7 +95,7 @@ export class GcsStore implements Store {
 
   async list(prefix: string): Promise<StoredObject[]> {
     try {
-      const [files] = await this.bucket.getFiles({ prefix: this.objectName(prefix), autoPaginate: true });
+      const [files] = await (await this.bucket).getFiles({ prefix: this.objectName(prefix), autoPaginate: true });
       return files
         .map((f) => ({
           key: this.keyOf(f.name),
@@ -99,7 +111,7 @@ export class GcsStore implements Store {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.bucket.file(this.objectName(key)).delete({ ignoreNotFound: true });
+      await (await this.bucket).file(this.objectName(key)).delete({ ignoreNotFound: true });
     } catch (error) {
       throw this.translate(error, `deleting ${this.describe(key)}`);
     }
@@ -118,7 +130,7 @@ export class GcsStore implements Store {
     const status = statusOf(error);
     const message = error instanceof Error ? error.message : String(error);
     if (status === 404 && (context.notFoundIsBucket || isMissingBucket(error))) {
-      return new UserError(`${action} failed: bucket gs://${this.bucket.name} does not exist`, {
+      return new UserError(`${action} failed: bucket gs://${this.bucketName} does not exist`, {
         hint: 'check the store URL, or create the bucket (infra: `pulumi up` for the environment)',
         cause: error,
       });
