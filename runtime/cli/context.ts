@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger, type LogFormat, type Logger } from '../ops/log.js';
-import { ExitCode, isUserError } from '../errors.js';
+import { ExitCode, UserError, isUserError } from '../errors.js';
 
 export interface GlobalOptions {
   logFormat?: string;
@@ -47,4 +47,11 @@ export function parseList(value: string | undefined): string[] | undefined {
     .split(/[,\s]+/)
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** --uri, else $MONGO_URI (how jobs pass it, so the password stays out of argv). */
+export function mongoUriOption(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const uri = explicit ?? env.MONGO_URI;
+  if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: ExitCode.usage });
+  return uri;
 }

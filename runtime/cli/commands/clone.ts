@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { cloneDatabase, type CloneResult } from '../../restore/clone.js';
 import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
-import { loggerFor, parseList } from '../context.js';
+import { loggerFor, mongoUriOption, parseList } from '../context.js';
 
 export function registerCloneCommand(program: Command): void {
   withJobOptions(program.command('clone'))
@@ -14,10 +13,8 @@ export function registerCloneCommand(program: Command): void {
     .option('--collections <list>', 'clone only these collections (comma-separated)')
     .action(async (opts: { uri?: string; from: string; target: string; collections?: string } & JobCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
-      const uri = opts.uri ?? process.env.MONGO_URI;
-      if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
+      const mongoUri = mongoUriOption(opts.uri);
       const collections = parseList(opts.collections);
-      const mongoUri = uri;
       const result = await runJob(
         {
           job: 'clone',

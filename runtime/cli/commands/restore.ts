@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
 import { loadAnonymizationKey, KEY_ENV_VAR } from '../../anonymize/key.js';
 import { anonymizeArchive, subsetArchive } from '../../anonymize/filter.js';
 import { loadRules } from '../../anonymize/rules.js';
@@ -7,7 +6,7 @@ import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
 import { restoreSnapshot, type EventTransform, type RestoreResult } from '../../restore/restore.js';
 import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
-import { loggerFor, parseList } from '../context.js';
+import { loggerFor, mongoUriOption, parseList } from '../context.js';
 
 interface RestoreCliOptions extends JobCliOptions {
   from: string;
@@ -37,9 +36,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--work-dir <dir>', 'where the archive is downloaded and checked (default: the OS temp dir)')
     .action(async (opts: RestoreCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
-      const uri = opts.uri ?? process.env.MONGO_URI;
-      if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
-      const mongoUri = uri;
+      const mongoUri = mongoUriOption(opts.uri);
       const rules = opts.rules ? await loadRules(opts.rules) : undefined;
       const collections = parseList(opts.collections);
       // The key is optional: previews have none and get anonymized snapshots; without it a raw snapshot is refused.

@@ -4,7 +4,6 @@ import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { PREVIEW_WARNING, formatPreviewTable, previewAnonymization } from '../../anonymize/preview.js';
 import { loadRules } from '../../anonymize/rules.js';
 import { chooseSource, describeSource, loadSamples } from '../../anonymize/sources.js';
-import { ExitCode, UserError } from '../../errors.js';
 import { loggerFor, parseList } from '../context.js';
 import { printJson, renderTable } from '../format.js';
 import { parsePositive } from '../options.js';

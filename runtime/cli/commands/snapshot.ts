@@ -5,7 +5,7 @@ import { openStore } from '../../store/open.js';
 import { takeSnapshot } from '../../snapshot/take.js';
 import { totalDocuments, type Manifest } from '../../snapshot/manifest.js';
 import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
-import { loggerFor, parseList } from '../context.js';
+import { loggerFor, mongoUriOption, parseList } from '../context.js';
 import { parseCount, parsePositive } from '../options.js';
 import { formatBytes } from '../format.js';
 import { isExcluded, loadRules } from '../../anonymize/rules.js';
@@ -48,9 +48,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
-      const uri = opts.uri ?? process.env.MONGO_URI;
-      if (!uri) throw new UserError('no MongoDB URI given', { hint: 'pass --uri or set MONGO_URI', exitCode: 2 });
-      const mongoUri = uri;
+      const mongoUri = mongoUriOption(opts.uri);
       if (opts.gzipLevel < 1 || opts.gzipLevel > 9) throw new UserError('--gzip-level must be 1-9', { exitCode: 2 });
       if (opts.anonymize && !opts.rules) {
         throw new UserError('--anonymize needs --rules FILE', { hint: 'pass --rules rules/anonymization-rules.yaml', exitCode: 2 });
