@@ -168,5 +168,84 @@ export function anonymizeBytes(bytes: Buffer, anonymizer: DocumentAnonymizer): B
     throw new UndecodableDocumentError((error as Error).message, { cause: error });
   }
   if (!anonymizer.apply(doc)) return bytes;
-  return Buffer.from(BSON.serialize(doc, { ignoreUndefined: true }));
+  const encoded = BSON.serialize(doc, { ignoreUndefined: true });
+  // Already a Buffer under Node (typed as Uint8Array): view it rather than copy it.
+  return Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }
+
+/**
+ * Decodes only the named top-level fields of a document, as `BSON.deserialize`
+ * would decode them: the size-limit passes need the `_id` and a reference
+ * or two, and decoding whole documents (abstracts, annotation arrays) twice
+ * per spooled document made most of their time and garbage. Falls back to
+ * decoding everything when the top level does not parse.
+ */
+export function decodeFields(bytes: Buffer, names: readonly Buffer[]): Document {
+  const end = bytes.length - 1;
+  if (bytes.length < 5 || bytes.readInt32LE(0) !== bytes.length || bytes[end] !== 0) return BSON.deserialize(bytes, DECODE_OPTIONS);
+  const picked: Buffer[] = [];
+  let pickedBytes = 0;
+  for (let pos = 4; pos < end; ) {
+    const nameStart = pos + 1;
+    const nameEnd = bytes.indexOf(0, nameStart);
+    const size = nameEnd < 0 ? -1 : valueSize(bytes, bytes[pos]!, nameEnd + 1);
+    const next = nameEnd + 1 + size;
+    if (size < 0 || next > end) return BSON.deserialize(bytes, DECODE_OPTIONS);
+    const length = nameEnd - nameStart;
+    if (names.some((name) => name.length === length && bytes.compare(name, 0, length, nameStart, nameEnd) === 0)) {
+      picked.push(bytes.subarray(pos, next));
+      pickedBytes += next - pos;
+    }
+    pos = next;
+  }
+  const document = Buffer.alloc(4 + pickedBytes + 1);
+  document.writeInt32LE(document.length, 0);
+  let at = 4;
+  for (const element of picked) at += element.copy(document, at);
+  return BSON.deserialize(document, DECODE_OPTIONS);
+}
+
+/** Bytes of an element's value at `at`, or -1 for a type or length this scan does not trust. */
+function valueSize(bytes: Buffer, type: number, at: number): number {
+  const fixed = FIXED_VALUE_SIZES[type];
+  if (fixed !== undefined) return fixed;
+  if (type === 0x0b) {
+    // regular expression: two C strings
+    const pattern = bytes.indexOf(0, at);
+    const flags = pattern < 0 ? -1 : bytes.indexOf(0, pattern + 1);
+    return flags < 0 ? -1 : flags + 1 - at;
+  }
+  if (at + 4 > bytes.length) return -1;
+  const length = bytes.readInt32LE(at);
+  switch (type) {
+    case 0x02: // string
+    case 0x0d: // JavaScript code
+    case 0x0e: // symbol
+      return length > 0 ? 4 + length : -1;
+    case 0x03: // document
+    case 0x04: // array
+    case 0x0f: // code with scope
+      return length >= 5 ? length : -1;
+    case 0x05: // binary: length, subtype, bytes
+      return length >= 0 ? 5 + length : -1;
+    case 0x0c: // DBPointer: string, then an ObjectId
+      return length > 0 ? 4 + length + 12 : -1;
+    default:
+      return -1;
+  }
+}
+
+const FIXED_VALUE_SIZES: Record<number, number> = {
+  0x01: 8, // double
+  0x06: 0, // undefined
+  0x07: 12, // ObjectId
+  0x08: 1, // boolean
+  0x09: 8, // UTC datetime
+  0x0a: 0, // null
+  0x10: 4, // int32
+  0x11: 8, // timestamp
+  0x12: 8, // int64
+  0x13: 16, // decimal128
+  0xff: 0, // MinKey
+  0x7f: 0, // MaxKey
+};

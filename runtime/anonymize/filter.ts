@@ -16,7 +16,7 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
 import { canonicalKey, rankOfId, valuesAt } from './canonical.js';
-import { DECODE_OPTIONS, UndecodableDocumentError, anonymizeBytes, createAnonymizer, type DocumentAnonymizer } from './engine.js';
+import { DECODE_OPTIONS, UndecodableDocumentError, anonymizeBytes, createAnonymizer, decodeFields, type DocumentAnonymizer } from './engine.js';
 import { parseFieldPath, type PathSegment } from './paths.js';
 import { isExcluded, type Rules, type SizeLimit } from './rules.js';
 import { SmallestN } from './select.js';
@@ -237,7 +237,10 @@ async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<A
     state.parent?.cut && state.limit.follows ? (state.parent.keptKeys.get(state.limit.follows.references) ?? new Set<string>()) : null;
   const followField = state.followField ?? [];
   const belongs = (doc: Document) => parentKeys === null || valuesAt(doc, followField).some((v) => parentKeys.has(canonicalKey(v)));
-  const decode = (bytes: Buffer) => BSON.deserialize(bytes, DECODE_OPTIONS);
+  // Only `_id` and the referenced fields are looked at: decode just those top-level fields.
+  const paths = [...(parentKeys ? [followField] : []), ...state.referencedBy.values()];
+  const names = paths.some((path) => path.length === 0) ? null : [...new Set(['_id', ...paths.map((path) => path[0]!.name)])].map((name) => Buffer.from(name, 'utf8'));
+  const decode = names ? (bytes: Buffer) => decodeFields(bytes, names) : (bytes: Buffer) => BSON.deserialize(bytes, DECODE_OPTIONS);
 
   let selector: SmallestN | null = null;
   let candidates = 0;
@@ -271,7 +274,7 @@ async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<A
       }
       kept += out.length;
       for (let i = 0; i < out.length; i += BATCH_DOCUMENTS) {
-        yield { type: 'segment', db, collection, documents: out.slice(i, i + BATCH_DOCUMENTS) };
+        yield { type: 'segment', db, collection, documents: compacted(out.slice(i, i + BATCH_DOCUMENTS)) };
       }
     }
   }
@@ -283,6 +286,23 @@ async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<A
     ...(state.parent ? { follows: state.parent.collection } : {}),
   });
   yield { type: 'eof', db, collection, crc: 0n };
+}
+
+/**
+ * The documents copied side by side into one new buffer. Kept documents are
+ * views of the spool's read chunks, and a view keeps its whole chunk alive:
+ * when a size limit keeps 1 document in 40, the writer's 1 MiB of pending
+ * output would otherwise pin ~40 MiB of chunks, growing as the input grows.
+ */
+function compacted(documents: Buffer[]): Buffer[] {
+  if (documents.length === 0) return documents;
+  const joined = Buffer.concat(documents);
+  let at = 0;
+  return documents.map((document) => {
+    const copy = joined.subarray(at, at + document.length);
+    at += document.length;
+    return copy;
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
  * hash of an email is reversed by hashing a list of addresses). It lives only
  * where production data is read; previews never need it.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UserError } from '../errors.js';
 import type { TransformContext } from './transforms/types.js';
@@ -52,11 +52,31 @@ export async function loadAnonymizationKey(opts: { keyFile?: string; env?: NodeJ
   return Buffer.from(key, 'utf8');
 }
 
+/**
+ * Names and emails repeat across documents and collections, so recent MACs
+ * are remembered. Bounded: at most MEMO_ENTRIES entries of inputs up to
+ * MEMO_MAX_INPUT characters (about 3 MiB at worst), oldest dropped first.
+ */
+const MEMO_ENTRIES = 8192;
+const MEMO_MAX_INPUT = 128;
+
 export function createTransformContext(key: Buffer): TransformContext {
   const separator = Buffer.from([0]);
+  const secret = createSecretKey(key);
+  const compute = (domain: string, input: string) => createHmac('sha256', secret).update(domain, 'utf8').update(separator).update(input, 'utf8').digest();
+  const memo = new Map<string, Buffer>();
   return {
     mac(domain, input) {
-      return createHmac('sha256', key).update(domain, 'utf8').update(separator).update(input, 'utf8').digest();
+      if (input.length > MEMO_MAX_INPUT) return compute(domain, input);
+      // Domains are fixed transform names without NUL, so this key is unambiguous.
+      const memoKey = `${domain}\0${input}`;
+      let digest = memo.get(memoKey);
+      if (digest === undefined) {
+        digest = compute(domain, input);
+        if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+        memo.set(memoKey, digest);
+      }
+      return digest;
     },
   };
 }

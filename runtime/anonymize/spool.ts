@@ -48,28 +48,67 @@ export class Spool {
     await rm(this.path, { force: true });
   }
 
-  /** Reads the documents back in order, in batches. */
+  /**
+   * Reads the documents back in order, in batches. Documents are views of the
+   * read chunks; only one that spans two chunks is copied, so no chunk is
+   * copied as a whole. A view keeps its whole chunk alive: consumers that
+   * hold on to a few documents of a batch should copy them.
+   */
   async *batches(maxDocuments = 1000): AsyncGenerator<Buffer[]> {
     await this.close();
-    let pending: Buffer = Buffer.alloc(0);
+    let offset = 0;
+    /** The start of a document that continues in a later chunk (copied, so its chunk can go). */
+    let carry: Buffer[] = [];
+    let carryBytes = 0;
     let batch: Buffer[] = [];
-    for await (const chunk of createReadStream(this.path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      let offset = 0;
-      while (pending.length - offset >= 4) {
-        const size = pending.readInt32LE(offset);
-        if (size < 5) throw new Error(`spool file ${this.path} is corrupt at byte ${offset}`);
-        if (pending.length - offset < size) break;
-        batch.push(pending.subarray(offset, offset + size));
+    for await (const chunk of createReadStream(this.path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+      let pos = 0;
+      if (carryBytes > 0) {
+        const head = carryBytes >= 4 ? carry[0]! : Buffer.concat([...carry, chunk.subarray(0, 4 - carryBytes)]);
+        const size = head.length >= 4 ? documentSize(head, 0, this.path, offset) : Infinity;
+        const missing = size - carryBytes;
+        if (missing > chunk.length) {
+          // The whole chunk belongs to this document. The first piece always holds the size field.
+          if (carryBytes >= 4) carry.push(chunk);
+          else carry = [Buffer.concat([...carry, chunk])];
+          carryBytes += chunk.length;
+          continue;
+        }
+        batch.push(Buffer.concat([...carry, chunk.subarray(0, missing)], size));
+        offset += size;
+        pos = missing;
+        carry = [];
+        carryBytes = 0;
+        if (batch.length >= maxDocuments) {
+          yield batch;
+          batch = [];
+        }
+      }
+      while (chunk.length - pos >= 4) {
+        const size = documentSize(chunk, pos, this.path, offset);
+        if (chunk.length - pos < size) break;
+        batch.push(chunk.subarray(pos, pos + size));
+        pos += size;
         offset += size;
         if (batch.length >= maxDocuments) {
           yield batch;
           batch = [];
         }
       }
-      pending = pending.subarray(offset);
+      if (pos < chunk.length) {
+        carry = [Buffer.from(chunk.subarray(pos))];
+        carryBytes = carry[0]!.length;
+      }
     }
-    if (pending.length !== 0) throw new Error(`spool file ${this.path} ends inside a document`);
+    if (carryBytes > 0) throw new Error(`spool file ${this.path} ends inside a document`);
     if (batch.length > 0) yield batch;
   }
+}
+
+const READ_CHUNK_BYTES = 1 << 20;
+
+function documentSize(bytes: Buffer, at: number, path: string, offset: number): number {
+  const size = bytes.readInt32LE(at);
+  if (size < 5) throw new Error(`spool file ${path} is corrupt at byte ${offset}`);
+  return size;
 }

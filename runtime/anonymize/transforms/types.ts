@@ -13,7 +13,8 @@ export interface TransformContext {
    * HMAC-SHA256(key, domain ‖ 0x00 ‖ input). The domain keeps transforms
    * apart (the `hash` of a value says nothing about its `hash_email`), and
    * it never includes the collection or field, so one value gets the same
-   * pseudonym wherever it occurs and joins keep working.
+   * pseudonym wherever it occurs and joins keep working. The bytes may be
+   * shared with other calls (they are memoized): read them, never modify them.
    */
   mac(domain: string, input: string): Buffer;
 }

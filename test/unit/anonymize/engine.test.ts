@@ -1,6 +1,6 @@
-import { Binary, Double, Int32 } from 'bson';
+import { BSON, BSONRegExp, BSONSymbol, Binary, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
 import { describe, expect, it } from 'vitest';
-import { anonymizeBytes, createAnonymizer } from '../../../runtime/anonymize/engine.js';
+import { anonymizeBytes, createAnonymizer, decodeFields } from '../../../runtime/anonymize/engine.js';
 import { TEST_KEY, bson, decode, rules } from './helpers.js';
 
 function anonymize(yaml: string, collection: string, doc: Record<string, unknown>) {
@@ -106,5 +106,58 @@ describe('byte handling', () => {
 
   it('has no anonymizer for collections without rules', () => {
     expect(createAnonymizer(rules('rules: { c: { fields: { Email: hash_email } } }'), TEST_KEY).forCollection('other')).toBeNull();
+  });
+});
+
+describe('decodeFields', () => {
+  const everyType = {
+    _id: new Binary(Buffer.alloc(16, 7), Binary.SUBTYPE_UUID_OLD),
+    double: new Double(1.5),
+    string: 'naïve ✓',
+    document: { a: { b: [1, 2] } },
+    array: [{ x: 1 }, 'y'],
+    binary: new Binary(Buffer.from('bytes'), 0),
+    undefinedValue: undefined,
+    objectId: new ObjectId('0123456789abcdef01234567'),
+    bool: true,
+    date: new Date(1_700_000_000_000),
+    nullValue: null,
+    regex: new BSONRegExp('^a.c$', 'i'),
+    emptyRegex: new BSONRegExp('', ''),
+    code: new Code('function () {}'),
+    symbol: new BSONSymbol('sym'),
+    codeWithScope: new Code('x + 1', { x: 1 }),
+    int32: new Int32(42),
+    timestamp: new Timestamp({ t: 1, i: 2 }),
+    int64: Long.fromString('9007199254740993'),
+    decimal: Decimal128.fromString('1.25'),
+    minKey: new MinKey(),
+    maxKey: new MaxKey(),
+    ProjectId: new Binary(Buffer.alloc(16, 9), Binary.SUBTYPE_UUID_OLD),
+  };
+  const bytes = Buffer.from(BSON.serialize(everyType, { ignoreUndefined: false }));
+  const names = (...list: string[]) => list.map((name) => Buffer.from(name, 'utf8'));
+  const reencoded = (doc: object) => Buffer.from(BSON.serialize(doc, { ignoreUndefined: false })).toString('hex');
+
+  it('decodes each named top-level field exactly as a full decode does, whatever the types around it', () => {
+    const full = decode(bytes);
+    for (const name of Object.keys(everyType)) {
+      const picked = decodeFields(bytes, names(name, '_id'));
+      expect(reencoded(picked), name).toBe(reencoded(name === '_id' ? { _id: full._id } : { _id: full._id, [name]: full[name] }));
+    }
+  });
+
+  it('gives an empty document when no named field is present', () => {
+    expect(decodeFields(bytes, names('Missing'))).toEqual({});
+  });
+
+  it('decodes everything when the top level does not parse', () => {
+    const damaged = Buffer.from(bytes);
+    // The first element's type byte becomes one BSON does not define.
+    damaged[4] = 0x42;
+    expect(() => decodeFields(damaged, names('_id'))).toThrow();
+    const doc = bson({ _id: 1, a: 'x' });
+    const wrongLength = Buffer.concat([doc, Buffer.from([0])]);
+    expect(() => decodeFields(wrongLength, names('_id'))).toThrow();
   });
 });

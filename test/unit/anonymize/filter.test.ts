@@ -151,6 +151,23 @@ describe('size limits and referential subsetting', () => {
     expect(documentsOf(out, 'pmStudy')).toHaveLength(30);
   });
 
+  it('hands on kept documents without the spooled neighbours they were read with', async () => {
+    // A sparse subset must not pin the spool's read chunks in the writer's queue.
+    const bigStudies = Array.from({ length: 3000 }, (_, i) => ({ _id: csuuid(100 + i), ProjectId: csuuid(i % 10), Abstract: 'a'.repeat(1000 + (i % 50)) }));
+    const out = await run([prelude('pmProject', 'pmStudy'), segment('pmProject', projects), eof('pmProject'), segment('pmStudy', bigStudies), eof('pmStudy')], {
+      rulesYaml: SUBSET_RULES.replace('max_documents: 3', 'max_documents: 1'),
+    });
+    const studySegments = out.filter((e) => e.type === 'segment' && e.collection === 'pmStudy');
+    expect(documentsOf(out, 'pmStudy')).toHaveLength(300);
+    for (const event of studySegments) {
+      if (event.type !== 'segment') continue;
+      const keptBytes = event.documents.reduce((sum, d) => sum + d.length, 0);
+      const backing = new Set(event.documents.map((d) => d.buffer));
+      const backingBytes = [...backing].reduce((sum, b) => sum + b.byteLength, 0);
+      expect(backingBytes).toBeLessThanOrEqual(Math.max(8192, 2 * keptBytes));
+    }
+  });
+
   it('leaves no temp files behind, also when the consumer stops early', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'syrf-filter-test-'));
     await run(interleaved, { rulesYaml: SUBSET_RULES, tempDir: dir });

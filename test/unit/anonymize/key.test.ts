@@ -1,9 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../../runtime/errors.js';
-import { loadAnonymizationKey } from '../../../runtime/anonymize/key.js';
+import { createTransformContext, loadAnonymizationKey } from '../../../runtime/anonymize/key.js';
 
 const GOOD = 'k'.repeat(20) + 'Q9v7s2LmX0pZ4tR8';
 
@@ -36,5 +37,33 @@ describe('loadAnonymizationKey', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('/nonexistent/key');
     expect((error as UserError).exitCode).toBe(ExitCode.refused);
+  });
+});
+
+describe('createTransformContext', () => {
+  const key = Buffer.from(GOOD);
+  const plain = (domain: string, input: string) => createHmac('sha256', key).update(`${domain}\0${input}`, 'utf8').digest('hex');
+
+  it('gives HMAC(key, domain ‖ 0 ‖ input) for repeated, long and many distinct inputs alike', () => {
+    const context = createTransformContext(key);
+    const inputs = [
+      'ann@example.org',
+      'ann@example.org',
+      'x'.repeat(5000),
+      ...Array.from({ length: 20_000 }, (_, i) => `person${i}@example.org`),
+      'ann@example.org', // asked again after many others pushed it out of any memo
+    ];
+    for (const input of inputs) {
+      expect(context.mac('hash_email', input).toString('hex')).toBe(plain('hash_email', input));
+    }
+  });
+
+  it('keeps domains apart for the same input', () => {
+    const context = createTransformContext(key);
+    const a = context.mac('hash', 'Smith').toString('hex');
+    const b = context.mac('mask', 'Smith').toString('hex');
+    expect(a).toBe(plain('hash', 'Smith'));
+    expect(b).toBe(plain('mask', 'Smith'));
+    expect(a).not.toBe(b);
   });
 });
