@@ -141,6 +141,15 @@ describe('bad input gets one clear error and a non-zero exit', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('snapshot --anonymize without a key refuses before reading anything', async () => {
+    const result = await runCli(['snapshot', '--uri', mongodbUri(), '--db', 'anything', '--to', `file://${dir.path}/nokey`, '--anonymize', '--rules', 'rules/anonymization-rules.yaml'], {
+      env: { SYRF_ANONYMIZATION_KEY: '' },
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^error: no anonymization key: SYRF_ANONYMIZATION_KEY is not set/m);
+    expect(result.stderr).toMatch(/what to do: set SYRF_ANONYMIZATION_KEY or pass --key-file/);
+  });
+
   it('unknown database', async () => {
     const result = await runCli(['snapshot', '--uri', mongodbUri(), '--db', 'no_such_db_here', '--to', `file://${dir.path}`]);
     expect(result.code).toBe(1);
