@@ -5,9 +5,9 @@ import { serverVersion } from '../mongo/connect.js';
 import { captureEvents, planCapture } from '../snapshot/capture.js';
 import { toolVersion } from '../version.js';
 import { checkRestoreTarget } from './guard.js';
-import { writeIntoTarget } from './into-target.js';
+import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { LOCK_COLLECTION } from './lock.js';
-import { assertCollectionsExist, selectCollections } from './select.js';
+import { chooseCollections, selectCollections } from './select.js';
 import { isTempName } from './temp-names.js';
 
 /** Clones copy data as it is, so they may only read databases that are already anonymized. */
@@ -23,11 +23,9 @@ export interface CloneOptions {
   logger: Logger;
 }
 
-export interface CloneResult {
+export interface CloneResult extends CollectionCounts {
   from: string;
   target: string;
-  collections: Array<{ name: string; documents: number }>;
-  documents: number;
 }
 
 /** The `staging` data-source policy: staging → a PR database, with the restore's guard and atomicity. */
@@ -44,20 +42,17 @@ export async function cloneDatabase(options: CloneOptions): Promise<CloneResult>
   checkRestoreTarget({ target: options.target, sourceDb: options.from, ...options.guard });
 
   const plan = await planCapture(options.client, options.from, (name) => name === LOCK_COLLECTION || isTempName(name));
-  const available = plan.collections.map((c) => c.name);
-  const wanted = options.collections?.length ? options.collections : available;
-  assertCollectionsExist(wanted, available, `database ${options.from}`);
+  const wanted = chooseCollections(options.collections, plan.collections.map((c) => c.name), `database ${options.from}`);
 
   const events = captureEvents(options.client, plan, {
     serverVersion: await serverVersion(options.client),
     toolVersion,
     parallelCollections: 2,
   });
-  const loaded = await writeIntoTarget(options.client.db(options.target), selectCollections(events, new Set(wanted)), {
+  const loaded = await writeIntoTarget(options.client.db(options.target), selectCollections(events, wanted), {
     logger: options.logger,
     holder: options.holder,
     label: `clone ${options.from} → ${options.target}`,
   });
-  const collections = loaded.map((c) => ({ name: c.name, documents: c.documents }));
-  return { from: options.from, target: options.target, collections, documents: collections.reduce((s, c) => s + c.documents, 0) };
+  return { from: options.from, target: options.target, ...countsOf(loaded) };
 }

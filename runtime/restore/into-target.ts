@@ -6,6 +6,17 @@ import { acquireRestoreLock } from './lock.js';
 import { loadIntoTemporaryCollections, type LoadedCollection } from './load.js';
 import { dropTemporaryCollections, swapIntoPlace } from './swap.js';
 
+export interface CollectionCounts {
+  collections: Array<{ name: string; documents: number }>;
+  documents: number;
+}
+
+/** What a restore or clone reports: documents per collection and in total. */
+export function countsOf(loaded: LoadedCollection[]): CollectionCounts {
+  const collections = loaded.map((c) => ({ name: c.name, documents: c.documents }));
+  return { collections, documents: collections.reduce((sum, c) => sum + c.documents, 0) };
+}
+
 export interface IntoTargetOptions {
   logger: Logger;
   holder: string;

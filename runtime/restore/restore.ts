@@ -8,8 +8,8 @@ import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import type { Manifest } from '../snapshot/manifest.js';
 import { downloadVerified } from './download.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
-import { writeIntoTarget } from './into-target.js';
-import { assertCollectionsExist, selectCollections } from './select.js';
+import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
+import { chooseCollections, selectCollections } from './select.js';
 
 export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;
 
@@ -31,12 +31,10 @@ export interface RestoreOptions {
   logger: Logger;
 }
 
-export interface RestoreResult {
+export interface RestoreResult extends CollectionCounts {
   snapshotId: string;
   sha256: string;
   target: string;
-  collections: Array<{ name: string; documents: number }>;
-  documents: number;
   bytes: number;
 }
 
@@ -53,34 +51,24 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   checkRestoreTarget({ target: options.target, sourceDb: manifest.source.db, ...options.guard, ...(options.confirm ? { confirm: options.confirm } : {}) });
   checkAnonymizationRequirement({ manifestAnonymized: manifest.anonymization.anonymized, haveRulesAndKey: Boolean(options.anonymize) });
 
-  const available = manifest.collections.map((c) => c.name);
-  const wanted = options.collections?.length ? options.collections : available;
-  assertCollectionsExist(wanted, available, `snapshot ${id}`);
+  const wanted = chooseCollections(options.collections, manifest.collections.map((c) => c.name), `snapshot ${id}`);
 
   logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
   const download = await downloadVerified(store, manifest, options.workDir);
   try {
-    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), new Set(wanted));
+    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
     // A raw snapshot goes through the anonymizer, which applies the size limits itself.
-    const anonymizing = !manifest.anonymization.anonymized && Boolean(options.anonymize);
-    if (anonymizing && options.anonymize) events = options.anonymize(events);
+    const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
+    if (anonymize) events = anonymize(events);
     else if (options.subset) events = options.subset(events);
 
     const loaded = await writeIntoTarget(options.client.db(options.target), events, {
       logger,
       holder: options.holder,
       label: `restore ${id} → ${options.target}`,
-      beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymizing)),
+      beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymize)),
     });
-    const collections = loaded.map((c) => ({ name: c.name, documents: c.documents }));
-    return {
-      snapshotId: id,
-      sha256: manifest.archive.sha256,
-      target: options.target,
-      collections,
-      documents: collections.reduce((sum, c) => sum + c.documents, 0),
-      bytes: manifest.archive.sizeBytes,
-    };
+    return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes };
   } finally {
     await download.remove();
   }

@@ -1,8 +1,12 @@
 import { UserError } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 
-/** Fails with the list of what exists when a requested collection is not in the snapshot. */
-export function assertCollectionsExist(requested: string[], available: string[], where: string): void {
+/**
+ * The collections to copy: the requested ones, or all when none were asked
+ * for. Fails with the list of what exists when a requested one is missing.
+ */
+export function chooseCollections(requested: string[] | undefined, available: string[], where: string): Set<string> {
+  if (!requested?.length) return new Set(available);
   const unknown = requested.filter((name) => !available.includes(name));
   if (unknown.length > 0) {
     throw new UserError(`${where} has no collection ${unknown.map((n) => `"${n}"`).join(', ')}`, {
@@ -10,6 +14,7 @@ export function assertCollectionsExist(requested: string[], available: string[],
       exitCode: 2,
     });
   }
+  return new Set(requested);
 }
 
 /** Keeps only the named collections, in the prelude and in the body. */

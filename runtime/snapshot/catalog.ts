@@ -107,4 +107,3 @@ export async function loadManifest(store: Store, id: string): Promise<Manifest> 
   return parseManifest(await store.readText(key), store.describe(key));
 }
 
-export { readLatestId };
