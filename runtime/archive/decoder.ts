@@ -4,8 +4,10 @@
  * events that became complete. Documents are handed out as views of the
  * incoming chunks; only a document that spans chunks is copied.
  */
+import { bsonProblem } from './bson-check.js';
 import { Crc64 } from './crc64.js';
 import { ArchiveFormatError } from './errors.js';
+import { parseCollectionMetadata } from './metadata.js';
 import { ARCHIVE_MAGIC, MAX_BSON_SIZE, MIN_BSON_SIZE, TERMINATOR, namespaceOf } from './format.js';
 import {
   ControlDocumentError,
@@ -38,6 +40,8 @@ interface NamespaceState {
   collection: string;
   crc: Crc64;
   ended: boolean;
+  /** Documents seen so far, to name a bad one by its number too. */
+  documents: number;
   /** The prelude entry this data belongs to (a timeseries view's data lives in system.buckets.<name>). */
   preludeKey: string;
 }
@@ -232,7 +236,7 @@ export class ArchiveDecoder {
     }
     switch (this.phase) {
       case 'segment':
-        this.addToBatch(document);
+        this.addToBatch(document, offset);
         return;
       case 'block':
         this.onNamespaceHeader(this.decodeControl(() => decodeNamespaceHeader(document), offset), offset);
@@ -251,8 +255,15 @@ export class ArchiveDecoder {
     }
   }
 
-  private addToBatch(document: Buffer): void {
+  private addToBatch(document: Buffer, offset: number): void {
     const current = this.current!;
+    // Every consumer (restore, anonymize, verify) reads through here, so a document one of them could not load is refused for all.
+    const bad = bsonProblem(document);
+    if (bad !== null) {
+      const field = bad.path === '' ? '' : ` at field "${bad.path}"`;
+      throw this.error(`document #${current.documents + 1} of the collection is not valid BSON${field}: ${bad.problem}`, offset, current);
+    }
+    current.documents++;
     current.crc.update(document);
     this.batch.push(document);
     this.batchBytes += document.length;
@@ -272,6 +283,13 @@ export class ArchiveDecoder {
     if (this.declared.has(namespace)) {
       throw this.error('namespace listed twice in the prelude', offset, { db: entry.db, collection: entry.collection });
     }
+    // Parsed here as a restore parses it, so a reader that only verifies refuses what a restore would.
+    try {
+      parseCollectionMetadata(entry.metadata, { namespace });
+    } catch (error) {
+      if (error instanceof ArchiveFormatError) throw this.error(error.problem, offset, { db: entry.db, collection: entry.collection });
+      throw error;
+    }
     this.declared.set(namespace, { entry, ended: false });
     this.declaredOpen++;
     this.preludeEntries.push(entry);
@@ -288,7 +306,7 @@ export class ArchiveDecoder {
       if (this.declared.get(preludeKey)!.ended) {
         throw this.error(`data for a namespace after the EOF header of ${preludeKey}`, offset, header);
       }
-      state = { db: header.db, collection: header.collection, crc: new Crc64(), ended: false, preludeKey };
+      state = { db: header.db, collection: header.collection, crc: new Crc64(), ended: false, documents: 0, preludeKey };
       this.namespaces.set(namespace, state);
     } else if (state.ended) {
       throw this.error(`${header.eof ? 'a second EOF header' : 'data'} for a namespace after its EOF header`, offset, state);

@@ -55,13 +55,19 @@ export function encodeNamespaceMetadata(entry: NamespaceMetadata): Buffer {
 export function decodeNamespaceMetadata(bytes: Uint8Array): NamespaceMetadata {
   const what = 'collection metadata entry';
   const doc = deserialize(bytes, what);
-  return {
+  const entry = {
     db: requiredString(doc, 'db', what),
     collection: requiredString(doc, 'collection', what),
     metadata: optionalString(doc, 'metadata', what),
     size: optionalNumber(doc, 'size', what),
     type: optionalString(doc, 'type', what),
   };
+  // MongoDB names and mongorestore's metadata parser cannot hold a NUL; BSON strings can.
+  for (const key of ['db', 'collection', 'metadata', 'type'] as const) {
+    if (entry[key].includes('\0')) throw new ControlDocumentError(`${what} field "${key}" contains a NUL byte`);
+  }
+  if (entry.collection === '') throw new ControlDocumentError(`${what} has an empty collection name`);
+  return entry;
 }
 
 export function encodeNamespaceHeader(header: NamespaceHeader): Buffer {
@@ -87,6 +93,7 @@ export function decodeNamespaceHeader(bytes: Uint8Array): NamespaceHeader {
   }
   const collection = requiredString(doc, 'collection', what);
   if (collection === '') throw new ControlDocumentError(`${what} has an empty collection name`);
+  if (collection.includes('\0') || String(doc.db ?? '').includes('\0')) throw new ControlDocumentError(`${what} names a namespace containing a NUL byte`);
   const eof = doc.EOF ?? false;
   if (typeof eof !== 'boolean') throw new ControlDocumentError(`${what} field "EOF" is not a boolean`);
   const crc = doc.CRC ?? 0n;
