@@ -4,12 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import yaml from 'js-yaml';
 import { ExitCode, UserError } from '../errors.js';
 import { PATH_SYNTAX_HELP, normalizePath, parseFieldPath, type PathSegment } from './paths.js';
 import { polishMessage, rulesFileSchema, type ParsedTransformSpec, type RulesFile } from './rules-schema.js';
 import { findTransform } from './transforms/registry.js';
-import { buildPositionIndex, type KeyPath, type PositionIndex } from './yaml-positions.js';
+import { loadYaml, YamlProblem, type KeyPath, type PositionIndex } from '../yaml/load.js';
 
 export interface TransformSpec {
   transform: string;
@@ -72,21 +71,22 @@ export async function loadRules(path: string): Promise<Rules> {
   return parseRules(text, path);
 }
 
+/** A rules file is small; anything near this is a mistake or an attack on the parser. */
+export const MAX_RULES_BYTES = 1024 * 1024;
+
 export function parseRules(yamlText: string, fileName: string): Rules {
   let document: unknown;
+  let positions: PositionIndex;
   try {
-    document = yaml.load(yamlText, { filename: fileName });
+    ({ value: document, positions } = loadYaml(yamlText, { maxBytes: MAX_RULES_BYTES }));
   } catch (error) {
-    if (error instanceof yaml.YAMLException) {
-      const line = (error.mark?.line ?? 0) + 1;
-      throw new UserError(`${fileName}:${line}: not valid YAML: ${error.reason}`, { hint: RULES_FORMAT_HINT, exitCode: ExitCode.usage });
-    }
-    throw error;
+    if (!(error instanceof YamlProblem)) throw error;
+    const lines = error.issues.map((issue) => `${fileName}:${issue.line}: not valid YAML: ${issue.reason}`);
+    throw new UserError(lines.length === 1 ? lines[0]! : `${fileName} is not valid YAML:\n  ${lines.join('\n  ')}`, { hint: RULES_FORMAT_HINT, exitCode: ExitCode.usage });
   }
   if (document === undefined || document === null) {
     throw new UserError(`${fileName}:1: the rules file is empty`, { hint: RULES_FORMAT_HINT, exitCode: ExitCode.usage });
   }
-  const positions = buildPositionIndex(yamlText);
   const parsed = rulesFileSchema.safeParse(document);
   if (!parsed.success) {
     throw rulesError(

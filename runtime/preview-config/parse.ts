@@ -4,9 +4,8 @@
  * Every problem is reported with the line of the description it is on,
  * quoted, and all problems are reported at once; nothing is guessed.
  */
-import yaml from 'js-yaml';
 import { ExitCode, UserError } from '../errors.js';
-import { buildPositionIndex, type KeyPath } from '../anonymize/yaml-positions.js';
+import { loadYaml, YamlProblem, type KeyPath, type PositionIndex } from '../yaml/load.js';
 import { bodyLines, CONFIG_MARKER, findConfigBlocks, type ConfigBlock } from './fences.js';
 import { databaseSchema, LATEST, type DatabaseSection, type DataSource } from './schema.js';
 
@@ -57,7 +56,7 @@ export function parsePreviewConfig(body: string, options: ParsePreviewConfigOpti
   }
 
   const text = block.lines.join('\n');
-  const document = loadYaml(text, block, rows);
+  const { value: document, positions } = loadBlock(text, block, rows);
   if (document === null || document === undefined) return seedDefaults(block.fenceLine, {});
   if (typeof document !== 'object' || Array.isArray(document)) {
     const firstKey = block.lines.findIndex((line) => line.trim() !== '' && !line.trim().startsWith('#'));
@@ -69,7 +68,6 @@ export function parsePreviewConfig(body: string, options: ParsePreviewConfigOpti
     ]);
   }
 
-  const positions = buildPositionIndex(text);
   const lineOf = (path: KeyPath) => block.firstLine + positions.lineOf(path) - 1;
   const { database, ...passthrough } = document as Record<string, unknown>;
   const problems = misspeltDatabaseKey(passthrough, database, lineOf);
@@ -152,14 +150,20 @@ function misspeltDatabaseKey(passthrough: Record<string, unknown>, database: unk
     .map((key) => ({ line: lineOf([key]), message: `"${key}" looks like a misspelling of "database" (keys are case-sensitive)` }));
 }
 
-function loadYaml(text: string, block: ConfigBlock, rows: string[]): unknown {
+/** A config block is a few lines; the limit keeps an edited PR description from tying up CI. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
+function loadBlock(text: string, block: ConfigBlock, rows: string[]): { value: unknown; positions: PositionIndex } {
   try {
-    // CORE_SCHEMA keeps `2026-01-09` a string instead of turning it into a Date.
-    return yaml.load(text, { schema: yaml.CORE_SCHEMA });
+    // The core schema keeps `2026-01-09` a string instead of turning it into a Date.
+    return loadYaml(text, { maxBytes: MAX_CONFIG_BYTES });
   } catch (error) {
-    if (!(error instanceof yaml.YAMLException)) throw error;
-    const line = block.firstLine + Math.min(error.mark?.line ?? 0, block.lines.length - 1);
-    throw configError(rows, [{ line, message: `not valid YAML: ${error.reason}` }]);
+    if (!(error instanceof YamlProblem)) throw error;
+    const lineOf = (line: number) => block.firstLine + Math.min(line - 1, Math.max(0, block.lines.length - 1));
+    throw configError(
+      rows,
+      error.issues.map((issue) => ({ line: lineOf(issue.line), message: `not valid YAML: ${issue.reason}` })),
+    );
   }
 }
 
