@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { createLogger, type LogFormat, type Logger } from '../ops/log.js';
 import { ExitCode, UserError, isUserError } from '../errors.js';
-
-export interface GlobalOptions {
-  logFormat?: string;
-  quiet?: boolean;
-  verbose?: boolean;
-}
+import { redactSecrets } from '../ops/redact.js';
+import type { GlobalOptions } from './program.js';
 
 /** Options shared by every command, read from the root program. */
 export function loggerFor(command: Command): Logger {
@@ -17,7 +13,7 @@ export function loggerFor(command: Command): Logger {
 export function resolveLogFormat(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): LogFormat {
   const value = explicit ?? env.SYRF_LOG_FORMAT ?? (env.KUBERNETES_SERVICE_HOST ? 'json' : 'text');
   if (value !== 'text' && value !== 'json') {
-    throw new Error(`--log-format must be "text" or "json", got "${value}"`);
+    throw new UserError(`--log-format must be "text" or "json", got "${value}"`, { exitCode: ExitCode.usage });
   }
   return value;
 }
@@ -28,16 +24,45 @@ function rootOf(command: Command): Command {
   return current;
 }
 
-/** Prints an error the way every command does and returns the exit code. */
+/** Prints an error the way every command does and returns the exit code. Nothing printed escapes the redaction. */
 export function reportFatal(error: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+  const out = (text: string) => write(redactSecrets(text));
   if (isUserError(error)) {
-    write(`error: ${error.message}\n`);
-    if (error.hint) write(`  what to do: ${error.hint}\n`);
+    out(`error: ${error.message}\n`);
+    if (error.hint) out(`  what to do: ${error.hint}\n`);
     return error.exitCode;
   }
   const err = error instanceof Error ? error : new Error(String(error));
-  write(`error: unexpected failure: ${err.message}\n${err.stack ?? ''}\n`);
+  const known = knownSystemError(err);
+  if (known) {
+    out(`error: ${known.message}\n  what to do: ${known.hint}\n`);
+    return ExitCode.failure;
+  }
+  out(`error: unexpected failure: ${err.message}\n${err.stack ?? ''}\n`);
   return ExitCode.failure;
+}
+
+/** Operating-system failures any command can meet, said plainly instead of with a stack. */
+function knownSystemError(error: Error): { message: string; hint: string } | null {
+  const code = (error as NodeJS.ErrnoException).code;
+  const path = (error as NodeJS.ErrnoException).path;
+  const where = path ? ` (${path})` : '';
+  switch (code) {
+    case 'ENOSPC':
+      return { message: `the disk is full${where}: ${error.message}`, hint: 'free space, or point --work-dir / --output at a larger volume, then re-run' };
+    case 'ENOENT':
+      return { message: `a file or directory does not exist${where}: ${error.message}`, hint: 'check the path; output directories must exist' };
+    case 'EACCES':
+    case 'EPERM':
+      return { message: `permission denied${where}: ${error.message}`, hint: 'check the file permissions or run as a user who may write there' };
+    case 'EROFS':
+      return { message: `the file system is read-only${where}: ${error.message}`, hint: 'write to a writable volume' };
+    case 'EMFILE':
+    case 'ENFILE':
+      return { message: `too many open files: ${error.message}`, hint: 'raise the open-file limit (ulimit -n) or lower --parallel' };
+    default:
+      return null;
+  }
 }
 
 /** Splits "a,b c" style lists given on the command line. */

@@ -4,6 +4,7 @@ import { audited, type AuditEvent, type AuditWhat } from '../ops/audit.js';
 import { resolveIdentity, type Identity } from '../ops/identity.js';
 import type { Logger } from '../ops/log.js';
 import { publishMetrics, recordJobRun, type JobName } from '../ops/metrics.js';
+import { registerUriSecrets } from '../ops/redact.js';
 
 export interface JobCliOptions {
   pushgateway?: string;
@@ -41,6 +42,8 @@ export interface JobSpec<T> {
  * its metrics published afterwards. Neither ever hides the job's own error.
  */
 export async function runJob<T>(spec: JobSpec<T>, operation: (who: Identity) => Promise<T>): Promise<T> {
+  // A Pushgateway URL may carry basic-auth credentials; no failure message may print them.
+  registerUriSecrets(spec.options.pushgateway);
   const who = resolveIdentity();
   const started = Date.now();
   let facts: JobResultFacts = { documents: 0, bytes: 0 };

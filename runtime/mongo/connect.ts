@@ -1,5 +1,9 @@
-import { MongoClient, MongoServerSelectionError, MongoParseError } from 'mongodb';
-import { UserError } from '../errors.js';
+import { MongoClient, MongoServerSelectionError } from 'mongodb';
+import { ExitCode, UserError } from '../errors.js';
+import { redactSecrets } from '../ops/redact.js';
+import { hostsOf, parseMongoUri } from './uri.js';
+
+export { hostsOf };
 
 export interface ConnectOptions {
   /** How long to look for a reachable server before giving up. */
@@ -7,24 +11,46 @@ export interface ConnectOptions {
   appName?: string;
 }
 
-/** Connects and pings, turning the driver's failures into one actionable error. */
+export const MONGO_TIMEOUT_ENV = 'SYRF_MONGO_TIMEOUT_MS';
+const DEFAULT_TIMEOUT_MS = 15_000;
+const MAX_TIMEOUT_MS = 3_600_000;
+
+/**
+ * SYRF_MONGO_TIMEOUT_MS as milliseconds. The driver reads 0 as "wait
+ * forever", which is what an empty or misspelt value used to become.
+ */
+export function mongoTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MONGO_TIMEOUT_ENV];
+  if (raw === undefined) return DEFAULT_TIMEOUT_MS;
+  const value = raw.trim();
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_TIMEOUT_MS)) {
+    throw new UserError(`${MONGO_TIMEOUT_ENV} is ${JSON.stringify(raw)}, not a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`, {
+      hint: `set it to e.g. ${DEFAULT_TIMEOUT_MS}, or unset it for the default`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  return n;
+}
+
+/** Connects and pings, turning the driver's failures into one actionable error without credentials. */
 export async function connectMongo(uri: string, options: ConnectOptions = {}): Promise<MongoClient> {
+  parseMongoUri(uri);
+  const serverSelectionTimeoutMS = options.serverSelectionTimeoutMs ?? mongoTimeoutMs();
   let client: MongoClient;
   try {
     client = new MongoClient(uri, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? Number(process.env.SYRF_MONGO_TIMEOUT_MS ?? 15_000),
+      serverSelectionTimeoutMS,
       appName: options.appName ?? 'syrf-db-tools',
       // Large batches of raw documents; compression is left to the server's defaults.
       maxPoolSize: 16,
     });
   } catch (error) {
-    if (error instanceof MongoParseError || error instanceof TypeError) {
-      throw new UserError(`the MongoDB URI ${redactUri(uri)} is not valid: ${(error as Error).message}`, {
-        hint: 'use mongodb://HOST:PORT/ or mongodb+srv://HOST/ (credentials from a Secret, never on the command line in jobs)',
-        exitCode: 2,
-      });
-    }
-    throw error;
+    // The driver's parse errors come from more than one class (one per package), so none is trusted by type.
+    throw new UserError(`the MongoDB URI ${redactUri(uri)} is not valid: ${redactSecrets((error as Error).message ?? String(error))}`, {
+      hint: 'use mongodb://HOST:PORT/ or mongodb+srv://HOST/ (credentials from a Secret, never on the command line in jobs)',
+      exitCode: ExitCode.usage,
+    });
   }
   try {
     await client.connect();
@@ -32,32 +58,24 @@ export async function connectMongo(uri: string, options: ConnectOptions = {}): P
     return client;
   } catch (error) {
     await client.close().catch(() => undefined);
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
     if (error instanceof MongoServerSelectionError) {
-      throw new UserError(`cannot reach MongoDB at ${redactUri(uri)}: ${error.message}`, {
+      throw new UserError(`cannot reach MongoDB at ${redactUri(uri)}: ${message}`, {
         hint: 'check the URI, that the server is running and reachable from here, and the network policy',
-        cause: error,
       });
     }
-    const message = error instanceof Error ? error.message : String(error);
     if (/auth/i.test(message)) {
       throw new UserError(`MongoDB at ${redactUri(uri)} rejected the credentials: ${message}`, {
         hint: 'check the user and password in the connection-string Secret',
-        cause: error,
       });
     }
-    throw new UserError(`connecting to MongoDB at ${redactUri(uri)} failed: ${message}`, { cause: error });
+    throw new UserError(`connecting to MongoDB at ${redactUri(uri)} failed: ${message}`);
   }
 }
 
-/** The URI without user and password, safe for logs, audit lines and manifests. */
+/** The URI without user info or secret options, safe for logs, audit lines and manifests. */
 export function redactUri(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/, '$1***@');
-}
-
-/** Host names of a URI, for the manifest (no credentials, no options). */
-export function hostsOf(uri: string): string[] {
-  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(uri);
-  return match?.[1] ? match[1].split(',').filter(Boolean) : [];
+  return redactSecrets(uri);
 }
 
 export async function serverVersion(client: MongoClient): Promise<string> {

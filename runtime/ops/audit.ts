@@ -7,6 +7,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import type { Identity } from './identity.js';
+import { redactSecrets, redactValue } from './redact.js';
 
 export type AuditEvent = 'snapshot.read' | 'snapshot.write' | 'restore' | 'clone';
 export type AuditOutcome = 'success' | 'failure';
@@ -68,7 +69,8 @@ export interface AuditWriteOptions {
 }
 
 export async function writeAuditRecord(record: AuditRecord, options: AuditWriteOptions = {}): Promise<void> {
-  const line = JSON.stringify(record);
+  // Targets, snapshot ids and errors all pass the one redaction before they are written anywhere.
+  const line = JSON.stringify(redactValue(record));
   (options.write ?? ((text: string) => process.stderr.write(text + '\n')))(line);
   // One append of one line: O_APPEND keeps concurrent writers' lines whole.
   if (options.file) await appendFile(options.file, line + '\n', 'utf8');
@@ -108,9 +110,9 @@ export async function audited<T>(spec: AuditedOperation<T>, operation: () => Pro
   return result;
 }
 
-/** Connection strings in error messages must not carry passwords into logs. */
+/** Connection strings in error messages must not carry passwords into logs (the project's one redaction). */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+  return redactSecrets(text);
 }
 
 function errorMessage(error: unknown): string {

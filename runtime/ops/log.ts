@@ -3,6 +3,8 @@
  * stderr; json format writes one JSON object per line (the default in jobs),
  * so log shippers can parse it. stdout stays reserved for command output.
  */
+import { redactSecrets, redactValue } from './redact.js';
+
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -26,9 +28,12 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const now = options.now ?? (() => new Date());
-  const emit = (level: LogLevel | 'progress', msg: string, fields: Record<string, unknown> = {}) => {
+  const emit = (level: LogLevel | 'progress', rawMsg: string, rawFields: Record<string, unknown> = {}) => {
     if (level === 'debug' && !options.verbose) return;
     if (options.quiet && (level === 'info' || level === 'progress' || level === 'debug')) return;
+    // Every line passes the one redaction: a URI or error message in a log never carries a password.
+    const msg = redactSecrets(rawMsg);
+    const fields = redactValue(rawFields);
     if (options.format === 'json') {
       write(JSON.stringify({ time: now().toISOString(), level, msg, ...fields }, jsonSafe));
       return;

@@ -33,8 +33,22 @@ export function bodyLines(body: string): string[] {
 }
 
 export function findConfigBlocks(body: string): ConfigBlock[] {
+  return scanBody(body).blocks;
+}
+
+/**
+ * 1-based lines where `#preview-config` is written outside any code fence
+ * (and outside HTML comments): GitHub renders it as a heading and the
+ * policy ignores it, which the author should be told.
+ */
+export function findStrayMarkers(body: string): number[] {
+  return scanBody(body).stray;
+}
+
+function scanBody(body: string): { blocks: ConfigBlock[]; stray: number[] } {
   const rows = bodyLines(body);
   const found: ConfigBlock[] = [];
+  const stray: number[] = [];
   let fence: OpenFence | null = null;
   let inComment = false;
 
@@ -65,10 +79,12 @@ export function findConfigBlocks(body: string): ConfigBlock[] {
       fence = open;
       return;
     }
+    const visible = row.replace(/<!--.*?-->/g, '').split('<!--')[0]!;
+    if (visible.trim().replace(/^>\s*/, '').toLowerCase().startsWith(CONFIG_MARKER)) stray.push(lineNo);
     inComment = row.lastIndexOf('<!--') > row.lastIndexOf('-->');
   });
   if (fence) finish(fence, false);
-  return found;
+  return { blocks: found, stray };
 }
 
 function openingFence(row: string, lineNo: number): OpenFence | null {

@@ -57,5 +57,5 @@ export function summarizePreviewConfig(config: PreviewConfig): string {
   if (config.source === 'staging') parts.push('copy of syrf_staging');
   const extra = Object.keys(config.passthrough);
   if (extra.length > 0) parts.push(`other settings: ${extra.join(', ')}`);
-  return `${parts.join('; ')} (${where})`;
+  return [`${parts.join('; ')} (${where})`, ...(config.notices ?? []).map((notice) => `notice: ${notice}`)].join('\n');
 }

@@ -6,7 +6,7 @@
  */
 import { ExitCode, UserError } from '../errors.js';
 import { loadYaml, YamlProblem, type KeyPath, type PositionIndex } from '../yaml/load.js';
-import { bodyLines, CONFIG_MARKER, findConfigBlocks, type ConfigBlock } from './fences.js';
+import { bodyLines, CONFIG_MARKER, findConfigBlocks, findStrayMarkers, type ConfigBlock } from './fences.js';
 import { databaseSchema, LATEST, type DatabaseSection, type DataSource } from './schema.js';
 
 export interface PreviewConfig {
@@ -21,6 +21,8 @@ export interface PreviewConfig {
   passthrough: Record<string, unknown>;
   /** 1-based line of the block's opening fence; null when the description has no block. */
   blockLine: number | null;
+  /** Things the author should know that do not stop the preview (e.g. a marker outside a code fence); absent when none. */
+  notices?: string[];
 }
 
 export interface ParsePreviewConfigOptions {
@@ -40,7 +42,14 @@ interface Problem {
 export function parsePreviewConfig(body: string, options: ParsePreviewConfigOptions): PreviewConfig {
   const rows = bodyLines(body);
   const blocks = findConfigBlocks(body);
-  if (blocks.length === 0) return seedDefaults(null, {});
+  if (blocks.length === 0) {
+    const stray = findStrayMarkers(body);
+    const notices = stray.map(
+      (line) =>
+        `PR description line ${line}: ${JSON.stringify(rows[line - 1] ?? '')} — ${CONFIG_MARKER} outside a code fence is ignored, so the source is seed; put the block between \`\`\` fences to use it`,
+    );
+    return notices.length > 0 ? { ...seedDefaults(null, {}), notices } : seedDefaults(null, {});
+  }
   if (blocks.length > 1) {
     throw configError(
       rows,

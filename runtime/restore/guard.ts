@@ -78,10 +78,14 @@ export function checkAnonymizationRequirement(requirement: AnonymizationRequirem
   );
 }
 
-/** `SYRF_PRODUCTION_DBS=a,b` adds names to the built-in `syrftest`. */
+/**
+ * `SYRF_PRODUCTION_DBS=a,b` adds names to the built-in `syrftest`. Commas,
+ * semicolons and any whitespace all separate names: a list written `a;b` or
+ * one per line must protect each database, never none.
+ */
 export function productionNamesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = (env.SYRF_PRODUCTION_DBS ?? '')
-    .split(',')
+    .split(/[\s,;]+/)
     .map((name) => name.trim())
     .filter(Boolean);
   return [...new Set([...BUILTIN_PRODUCTION_DBS, ...extra])];

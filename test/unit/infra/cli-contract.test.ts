@@ -3,9 +3,9 @@
  * every argument list they use is one the real CLI accepts, so a renamed
  * flag fails here rather than in a 3 AM CronJob.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerCommands } from '../../../runtime/cli/commands/index.js';
+import { buildProgram } from '../../../runtime/cli/program.js';
 import { cronJobSpec } from '../../../infra/producer.js';
 import { cloneJobSpec, restoreJobSpec } from '../../../infra/preview.js';
 import { stagingRefreshJobSpec } from '../../../infra/staging.js';
@@ -19,9 +19,12 @@ interface Invocation {
 
 /** Parses like `syrf-db` does, but records the parsed command instead of running it. */
 function parseWithRealCli(args: string[]): Invocation {
-  const program = new Command().name('syrf-db').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
-  program.option('--log-format <format>').option('-q, --quiet').option('-v, --verbose');
-  registerCommands(program);
+  const program = buildProgram({
+    onCommanderExit: (error) => {
+      throw error;
+    },
+    output: { writeErr: () => {}, writeOut: () => {} },
+  });
   let invocation: Invocation | undefined;
   for (const sub of program.commands) {
     sub.exitOverride();
