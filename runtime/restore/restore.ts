@@ -7,6 +7,8 @@ import type { Store } from '../store/store.js';
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import type { Manifest } from '../snapshot/manifest.js';
 import { downloadVerified } from './download.js';
+import { plausiblePseudonyms } from '../snapshot/plausibility.js';
+import type { Rules } from '../anonymize/rules.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections, selectCollections } from './select.js';
@@ -25,6 +27,8 @@ export interface RestoreOptions {
   /** Applies the rules' size limits with referential subsetting to an anonymized snapshot. */
   subset?: EventTransform;
   confirm?: string;
+  /** The rules: an anonymized snapshot's ruled fields are checked to hold pseudonyms before anything is written. */
+  rules?: Rules;
   guard?: { allowlist?: RegExp[]; productionNames?: string[] };
   workDir?: string;
   holder: string;
@@ -58,6 +62,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   try {
     let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
     // A raw snapshot goes through the anonymizer, which applies the size limits itself.
+    if (manifest.anonymization.anonymized && options.rules) events = plausiblePseudonyms(events, options.rules, { snapshotId: id });
     const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
     if (anonymize) events = anonymize(events);
     else if (options.subset) events = options.subset(events);

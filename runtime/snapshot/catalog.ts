@@ -12,6 +12,7 @@ import {
   snapshotKeys,
 } from '../store/layout.js';
 import { parseManifest, type Manifest } from './manifest.js';
+import { checkManifestTrust } from './signature.js';
 
 export type SnapshotStatus = 'complete' | 'incomplete' | 'failed';
 
@@ -104,6 +105,8 @@ export async function resolveSnapshotId(store: Store, requested: string): Promis
 
 export async function loadManifest(store: Store, id: string): Promise<Manifest> {
   const key = snapshotKeys(id).manifest;
-  return parseManifest(await store.readText(key), store.describe(key));
+  const text = await store.readText(key);
+  checkManifestTrust(text, `the manifest of snapshot ${id} (${store.describe(key)})`);
+  return parseManifest(text, store.describe(key));
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError, ExitCode } from '../errors.js';
+import { SIGNATURE_ALGORITHM, signManifestJson, type SigningKey } from './signature.js';
 
 /**
  * manifest.json: everything a restorer needs to trust and plan a restore
@@ -60,14 +61,23 @@ export const manifestSchema = z
         sizeLimitsApplied: z.boolean(),
       })
       .strict(),
+    /** Ed25519 over the canonical manifest without this field (see signature.ts); absent when the producer had no key. */
+    signature: z
+      .object({ algorithm: z.literal(SIGNATURE_ALGORITHM), keyId: z.string().regex(/^[0-9a-f]{16}$/), value: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestCollection = z.infer<typeof collectionEntry>;
 
-export function serializeManifest(manifest: Manifest): string {
-  return JSON.stringify(manifestSchema.parse(manifest), null, 2) + '\n';
+/** The manifest as stored; signed when the producer has a key (any earlier signature is replaced). */
+export function serializeManifest(manifest: Manifest, signingKey?: SigningKey): string {
+  const { signature: _old, ...unsigned } = manifestSchema.parse(manifest);
+  const json: Record<string, unknown> = JSON.parse(JSON.stringify(unsigned)) as Record<string, unknown>;
+  if (signingKey) json.signature = signManifestJson(json, signingKey);
+  return JSON.stringify(json, null, 2) + '\n';
 }
 
 export function parseManifest(text: string, where: string): Manifest {

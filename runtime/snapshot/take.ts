@@ -11,6 +11,7 @@ import { toolVersion } from '../version.js';
 import { captureEvents, planCapture } from './capture.js';
 import { listSnapshots } from './catalog.js';
 import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.js';
+import type { SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
 import { writeArchiveToStore } from './write-archive.js';
@@ -30,6 +31,8 @@ export interface TakeSnapshotOptions {
   db: string;
   store: Store;
   id?: string;
+  /** Signs the manifest (Ed25519) so restores can verify what it claims. */
+  signingKey?: SigningKey;
   now?: () => Date;
   isExcluded: (collection: string) => boolean;
   anonymization?: AnonymizationStage;
@@ -94,7 +97,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
 
     const completedAt = now();
     const manifest = buildManifest({ id, options, version, tally, written, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
-    await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json' });
+    await store.write(keys.manifest, serializeManifest(manifest, options.signingKey), { contentType: 'application/json' });
 
     const check = await verifySnapshot(store, id, manifest);
     if (!check.ok) {

@@ -66,6 +66,7 @@ export function registerRestoreCommand(program: Command): void {
               client,
               target: opts.target,
               ...(collections ? { collections } : {}),
+              ...(rules ? { rules } : {}),
               ...(anonymize ? { anonymize } : {}),
               ...(subset ? { subset } : {}),
               ...(opts.confirm ? { confirm: opts.confirm } : {}),

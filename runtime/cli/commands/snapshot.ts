@@ -13,6 +13,7 @@ import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
 import { checkCoverage, refuseUncovered } from '../../anonymize/coverage.js';
 import { sampleDatabase } from '../../anonymize/sample.js';
+import { loadSigningKey, SIGNING_KEY_ENV } from '../../snapshot/signature.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -27,6 +28,7 @@ interface SnapshotOptions {
   rules?: string;
   keyFile?: string;
   coverageSample: number;
+  signingKeyFile?: string;
 }
 
 type SnapshotCliOptions = SnapshotOptions & JobCliOptions;
@@ -45,6 +47,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--rules <file>', 'anonymization rules: their exclusions apply; with --anonymize their transforms too')
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
+    .option('--signing-key-file <path>', `Ed25519 private key that signs the manifest (default: $${SIGNING_KEY_ENV})`)
     .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
@@ -56,6 +59,10 @@ export function registerSnapshotCommand(program: Command): void {
       const rules = opts.rules ? await loadRules(opts.rules) : undefined;
       // Fail before touching the database when the key is missing.
       const key = opts.anonymize ? await loadAnonymizationKey(opts.keyFile ? { keyFile: opts.keyFile } : {}) : undefined;
+      const signingKey = await loadSigningKey(opts.signingKeyFile !== undefined ? { keyFile: opts.signingKeyFile } : {});
+      if (opts.anonymize && !signingKey) {
+        logger.warn(`the manifest will not be signed (no --signing-key-file or $${SIGNING_KEY_ENV}): restores that check signatures will refuse this snapshot`);
+      }
       const store = openStore(opts.to);
       const excluded = new Set(opts.exclude ?? []);
       const isExcludedCollection = (name: string) => excluded.has(name) || (rules ? isExcluded(rules, name) : false);
@@ -92,6 +99,7 @@ export function registerSnapshotCommand(program: Command): void {
             db: opts.db,
             store,
             ...(opts.id ? { id: opts.id } : {}),
+            ...(signingKey ? { signingKey } : {}),
             isExcluded: isExcludedCollection,
             ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger) } : {}),
             parallelCollections: opts.parallel,
