@@ -14,6 +14,7 @@ import { plausiblePseudonyms } from '../../../runtime/snapshot/plausibility.js';
 import { canonicalJson, checkManifestTrust, generateSigningKeyPair, parseSigningKey, PUBLIC_KEYS_ENV } from '../../../runtime/snapshot/signature.js';
 import { runCli } from '../../support/cli.js';
 import { archiveOf, manifestFor, storeSnapshot } from '../../support/stored-snapshot.js';
+import { split } from '../archive/helpers.js';
 
 const pair = generateSigningKeyPair();
 const key = parseSigningKey(pair.privateKey, 'test key');
@@ -124,7 +125,7 @@ describe('restore-side pseudonym plausibility', () => {
       pmInvestigator: [{ _id: 1, Email: pseudo, Auth0Id: `anon|${'ab'.repeat(16)}` }, { _id: 2, Email: '' }],
       pmProject: [{ _id: 3, Members: [{ Email: pseudo }, { Email: null }] }],
     });
-    await expect(drain(plausiblePseudonyms(readArchive([archive]), rules))).resolves.toBeUndefined();
+    await expect(drain(plausiblePseudonyms(readArchive(split(archive)), rules))).resolves.toBeUndefined();
   });
 
   it.each([
@@ -133,7 +134,7 @@ describe('restore-side pseudonym plausibility', () => {
     ['a raw email inside an array', { pmProject: [{ _id: 3, Members: [{ Email: pseudo }, { Email: 'bob@ed.ac.uk' }] }] }, /pmProject\.Members\.Email in document #1/],
   ])('refuses %s without printing it', async (_name, collections, says) => {
     const archive = await archiveOf(collections as never);
-    const error = (await drain(plausiblePseudonyms(readArchive([archive]), rules, { snapshotId: '2026-01-09' })).then(
+    const error = (await drain(plausiblePseudonyms(readArchive(split(archive)), rules, { snapshotId: '2026-01-09' })).then(
       () => null,
       (e: unknown) => e,
     )) as UserError;
