@@ -10,8 +10,6 @@
  * It reads bytes only and allocates nothing on the happy path for ASCII keys,
  * so it costs little next to gunzip.
  */
-import { isUtf8 } from 'node:buffer';
-
 /** MongoDB refuses documents nested deeper than this (its default `maxBSONDepth`). */
 export const MAX_BSON_DEPTH = 200;
 
@@ -75,7 +73,7 @@ class Walker {
       const keyEnd = pos;
       pos++;
       this.keys.push(keyStart, keyEnd);
-      if (high & 0x80 && !isUtf8(buf.subarray(keyStart, keyEnd))) throw new Invalid('a field name is not valid UTF-8');
+      if (high & 0x80 && !validUtf8(buf, keyStart, keyEnd)) throw new Invalid('a field name is not valid UTF-8');
       pos = this.value(type, pos, last, depth);
       this.keys.length -= 2;
     }
@@ -85,29 +83,25 @@ class Walker {
   /** Checks the value of `type` at `pos` (which must end by `last`) and returns the position after it. */
   private value(type: number, pos: number, last: number, depth: number): number {
     const buf = this.buf;
-    const fixed = (n: number) => {
-      if (pos + n > last) throw new Invalid(`the value (BSON type 0x${type.toString(16)}) runs past the end of its document`);
-      return pos + n;
-    };
     switch (type) {
       case 0x01: // double
       case 0x09: // UTC datetime
       case 0x11: // timestamp
       case 0x12: // int64
-        return fixed(8);
+        return fixed(type, pos, 8, last);
       case 0x10: // int32
-        return fixed(4);
+        return fixed(type, pos, 4, last);
       case 0x13: // decimal128
-        return fixed(16);
+        return fixed(type, pos, 16, last);
       case 0x07: // ObjectId
-        return fixed(12);
+        return fixed(type, pos, 12, last);
       case 0x06: // undefined
       case 0x0a: // null
       case 0xff: // MinKey
       case 0x7f: // MaxKey
         return pos;
       case 0x08: {
-        const next = fixed(1);
+        const next = fixed(type, pos, 1, last);
         if (buf[pos] !== 0 && buf[pos] !== 1) throw new Invalid(`a boolean holds 0x${buf[pos]!.toString(16)} (only 0 or 1 are allowed)`);
         return next;
       }
@@ -119,7 +113,7 @@ class Walker {
       case 0x04:
         return this.document(pos, last, depth + 1);
       case 0x05: {
-        fixed(5);
+        fixed(type, pos, 5, last);
         const length = buf.readInt32LE(pos);
         const subtype = buf[pos + 4]!;
         if (length < 0 || pos + 5 + length > last) throw new Invalid(`binary data declares length ${length}, past the end of its document`);
@@ -144,7 +138,7 @@ class Walker {
       }
       case 0x0f: {
         // code with scope: int32 total, string, document
-        fixed(4);
+        fixed(type, pos, 4, last);
         const total = buf.readInt32LE(pos);
         if (total < 14 || pos + total > last) throw new Invalid(`code with scope declares length ${total}, which does not fit its document`);
         const afterCode = this.string(pos + 4, pos + total);
@@ -165,7 +159,7 @@ class Walker {
     if (length < 1 || pos + 4 + length > last) throw new Invalid(`a string declares length ${length}, which does not fit its document`);
     const end = pos + 4 + length;
     if (buf[end - 1] !== 0) throw new Invalid('a string does not end with 0x00');
-    if (!asciiOrUtf8(buf, pos + 4, end - 1)) throw new Invalid('a string is not valid UTF-8');
+    if (!validUtf8(buf, pos + 4, end - 1)) throw new Invalid('a string is not valid UTF-8');
     return end;
   }
 
@@ -175,16 +169,50 @@ class Walker {
     let i = pos;
     while (i < last && buf[i] !== 0) high |= buf[i++]!;
     if (i >= last) throw new Invalid(`${what} runs past the end of its document`);
-    if (high & 0x80 && !isUtf8(buf.subarray(pos, i))) throw new Invalid(`${what} is not valid UTF-8`);
+    if (high & 0x80 && !validUtf8(buf, pos, i)) throw new Invalid(`${what} is not valid UTF-8`);
     return i;
   }
 }
 
-/** Short strings are checked in JavaScript (a native call costs more than the loop); long ones natively. */
-function asciiOrUtf8(buf: Buffer, start: number, end: number): boolean {
-  if (end - start > 32) return isUtf8(buf.subarray(start, end));
-  for (let i = start; i < end; i++) {
-    if (buf[i]! & 0x80) return isUtf8(buf.subarray(start, end));
+function fixed(type: number, pos: number, n: number, last: number): number {
+  if (pos + n > last) throw new Invalid(`the value (BSON type 0x${type.toString(16)}) runs past the end of its document`);
+  return pos + n;
+}
+
+/**
+ * Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), as
+ * TextDecoder's fatal mode and MongoDB accept it. Written out rather than
+ * calling `isUtf8` on a subarray: for the short strings documents are made
+ * of, allocating the view costs more than the loop.
+ */
+export function validUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    if (b >= 0xc2 && b <= 0xdf) {
+      if (i + 1 >= end || (buf[i + 1]! & 0xc0) !== 0x80) return false;
+      i += 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      if (i + 2 >= end) return false;
+      const b1 = buf[i + 1]!;
+      if ((b1 & 0xc0) !== 0x80 || (buf[i + 2]! & 0xc0) !== 0x80) return false;
+      if (b === 0xe0 && b1 < 0xa0) return false; // overlong
+      if (b === 0xed && b1 >= 0xa0) return false; // surrogate
+      i += 3;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      if (i + 3 >= end) return false;
+      const b1 = buf[i + 1]!;
+      if ((b1 & 0xc0) !== 0x80 || (buf[i + 2]! & 0xc0) !== 0x80 || (buf[i + 3]! & 0xc0) !== 0x80) return false;
+      if (b === 0xf0 && b1 < 0x90) return false; // overlong
+      if (b === 0xf4 && b1 >= 0x90) return false; // above U+10FFFF
+      i += 4;
+    } else {
+      return false;
+    }
   }
   return true;
 }
