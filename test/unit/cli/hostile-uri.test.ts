@@ -7,7 +7,49 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.js';
+import { CommanderError } from 'commander';
+import { runCli, type CliResult } from '../../support/cli.js';
+import { buildProgram } from '../../../runtime/cli/program.js';
+import { registerProcessSecrets } from '../../../runtime/cli/secrets.js';
+import { reportFatal } from '../../../runtime/cli/context.js';
+import { clearRegisteredSecrets } from '../../../runtime/ops/redact.js';
+
+/**
+ * The CLI's main, in this process: same program, same secret registration,
+ * same error report; stdout and stderr captured. The child-process runs
+ * below prove the two agree.
+ */
+async function runInProcess(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const saved = { out: process.stdout.write, err: process.stderr.write, env: { ...process.env }, exitCode: process.exitCode };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  let code = 0;
+  clearRegisteredSecrets();
+  try {
+    const argv = ['node', 'syrf-db', ...args];
+    registerProcessSecrets(process.env, argv);
+    await buildProgram({
+      onCommanderExit: (error) => {
+        throw error;
+      },
+    }).parseAsync(argv);
+  } catch (error) {
+    code = error instanceof CommanderError ? 2 : reportFatal(error);
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+    process.env = saved.env;
+    process.exitCode = saved.exitCode;
+    clearRegisteredSecrets();
+  }
+  return { code, signal: null, stdout, stderr };
+}
 
 interface HostileCase {
   name: string;
@@ -61,14 +103,27 @@ describe('hostile URIs through the real CLI', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('print one clear error and no secret anywhere', { timeout: 120_000 }, async () => {
-    const results = await runLimited(cases, 4, async (c, i) => {
-      const audit = join(dir, `audit-${i}.jsonl`);
-      const args = ['clone', '--target', 'syrf_pr_1', '--audit-log', audit, ...(c.viaEnv ? [] : ['--uri', c.uri]), ...(c.pushgateway ? ['--pushgateway', c.pushgateway] : [])];
-      const result = await runCli(args, { env: { SYRF_MONGO_TIMEOUT_MS: '300', MONGO_URI: c.viaEnv ? c.uri : undefined } });
-      const auditLine = await readFile(audit, 'utf8').catch(() => '');
-      return { c, result, auditLine };
-    });
+  const run = async (c: HostileCase, i: number, how: 'child' | 'in-process') => {
+    const audit = join(dir, `audit-${how}-${i}.jsonl`);
+    const args = ['clone', '--target', 'syrf_pr_1', '--audit-log', audit, ...(c.viaEnv ? [] : ['--uri', c.uri]), ...(c.pushgateway ? ['--pushgateway', c.pushgateway] : [])];
+    const env = { SYRF_MONGO_TIMEOUT_MS: '300', MONGO_URI: c.viaEnv ? c.uri : undefined, SYRF_LOG_FORMAT: 'text' };
+    const result = how === 'child' ? await runCli(args, { env }) : await runInProcess(args, env);
+    const auditLine = await readFile(audit, 'utf8').catch(() => '');
+    return { c, result, auditLine };
+  };
+
+  it('every case of the table, in process: one clear error and no secret anywhere', { timeout: 120_000 }, async () => {
+    const results = [];
+    for (const [i, c] of cases.entries()) results.push(await run(c, i, 'in-process'));
+    check(results);
+  });
+
+  it('the most hostile cases as real child processes', { timeout: 300_000 }, async () => {
+    const chosen = cases.filter((c) => /unescaped @|env|Pushgateway|tlsCertificateKeyFilePassword/.test(c.name));
+    check(await runLimited(chosen, 3, (c, i) => run(c, i, 'child')));
+  });
+
+  function check(results: Array<{ c: HostileCase; result: CliResult; auditLine: string }>): void {
     for (const { c, result, auditLine } of results) {
       const everything = `${result.stdout}\n${result.stderr}\n${auditLine}`;
       expect(result.code, `${c.name}: ${result.stderr}`).not.toBe(0);
@@ -82,7 +137,7 @@ describe('hostile URIs through the real CLI', () => {
     }
     // The runs that got as far as the job wrote an audit line; those that failed on the URI before it need none.
     expect(results.filter((r) => r.auditLine.includes('"audit":true')).length).toBeGreaterThan(0);
-  });
+  }
 });
 
 async function runLimited<T, R>(items: readonly T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
