@@ -56,7 +56,7 @@ describe('SYRF_MONGO_TIMEOUT_MS', () => {
     expect(mongoTimeoutMs({})).toBe(15_000);
     expect(mongoTimeoutMs({ SYRF_MONGO_TIMEOUT_MS: ' 2500 ' })).toBe(2500);
   });
-  it('an empty value ends the CLI at once instead of hanging', async () => {
+  it('an empty value ends the CLI at once instead of hanging', { timeout: 120_000 }, async () => {
     const result = await runCli(['clone', '--uri', 'mongodb://127.0.0.1:1/', '--target', 'syrf_pr_1'], { env: { SYRF_MONGO_TIMEOUT_MS: '' } });
     expect(result.code).toBe(ExitCode.usage);
     expect(result.stderr).toMatch(/error: SYRF_MONGO_TIMEOUT_MS is "", not a whole number/);

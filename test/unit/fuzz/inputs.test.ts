@@ -153,7 +153,7 @@ describe('fuzzing untrusted inputs (seeded, bounded)', () => {
     console.log('fuzz outcomes', JSON.stringify(outcomes));
   });
 
-  it('archives (plain and gzip) through the reader and the pseudonym check', async () => {
+  it('archives (plain and gzip) through the reader and the pseudonym check', { timeout: 120_000 }, async () => {
     const rules = parseRules(RULES, 'rules.yaml');
     const gz = gzipSync(archive);
     outcomes.archives = await fuzz(
@@ -167,7 +167,7 @@ describe('fuzzing untrusted inputs (seeded, bounded)', () => {
     expect(outcomes.archives.refused).toBeGreaterThan(100);
   });
 
-  it('stored snapshots through verify', async () => {
+  it('stored snapshots through verify', { timeout: 120_000 }, async () => {
     const dir = join(root, 'verify');
     const store = openStore(`file://${dir}`);
     const manifest = parseManifest(manifestText, 'manifest');
@@ -184,7 +184,7 @@ describe('fuzzing untrusted inputs (seeded, bounded)', () => {
     );
   });
 
-  it('manifests through the parser and the signature check', async () => {
+  it('manifests through the parser and the signature check', { timeout: 120_000 }, async () => {
     const env = { [PUBLIC_KEYS_ENV]: pair.publicKey };
     outcomes.manifests = await fuzz(
       'manifests',
@@ -198,12 +198,12 @@ describe('fuzzing untrusted inputs (seeded, bounded)', () => {
     expect(outcomes.manifests.refused).toBeGreaterThan(100);
   });
 
-  it('rules files through the loader', async () => {
+  it('rules files through the loader', { timeout: 120_000 }, async () => {
     outcomes.rules = await fuzz('rules', 250, (random) => mutateText(random, RULES), (text: string) => parseRules(text, 'rules.yaml'));
     expect(outcomes.rules.refused).toBeGreaterThan(50);
   });
 
-  it('PR descriptions through the policy parser', async () => {
+  it('PR descriptions through the policy parser', { timeout: 120_000 }, async () => {
     outcomes.prBodies = await fuzz('pr-bodies', 1000, (random) => mutateText(random, PR_BODY), (text: string) => parsePreviewConfig(text, known));
     expect(outcomes.prBodies.refused).toBeGreaterThan(100);
   });

@@ -85,7 +85,7 @@ describe('through the CLI', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('keys generate → signed snapshot verifies; a raw snapshot relabelled anonymized is refused by verify (exit 3)', async () => {
+  it('keys generate → signed snapshot verifies; a raw snapshot relabelled anonymized is refused by verify (exit 3)', { timeout: 120_000 }, async () => {
     const generated = await runCli(['keys', 'generate']);
     expect(generated.code).toBe(0);
     const priv = /^SYRF_MANIFEST_SIGNING_KEY=(\S+)$/m.exec(generated.stdout)![1]!;
