@@ -9,7 +9,7 @@ import { OTHER_KEY, TEST_KEY } from './helpers.js';
 const VALID_ANON_EMAIL = /^[a-z0-9-]+@anonymized\.syrf\.local$/;
 
 function make(transform: string, params: Record<string, unknown> = {}, key = TEST_KEY) {
-  return compileTransform({ transform, params, keepsValue: transform === 'keep', line: 1 }, createTransformContext(key));
+  return compileTransform({ transform, params }, createTransformContext(key));
 }
 
 const KEYED = ['hash_email', 'hash', 'sequential', 'sequential_suffix', 'fake_name', 'mask'];
