@@ -326,7 +326,9 @@ class Walker {
 
   /** What `rule` does to one value (at rule-tree `node`, unnamed children getting `inherited`). */
   private value(bytes: Buffer, type: number, start: number, end: number, rule: CompiledRule, node: RuleNode | null, inherited: CompiledRule, isId: boolean, depth: number): ValueOut {
-    if (rule.kind === 'whole' && !(rule.elementwise && type === T.array)) {
+    // A container at a path that only has rules below it is walked, never replaced by what unnamed values get.
+    const walkOnly = node !== null && node.rule === null && (type === T.document || type === T.array);
+    if (rule.kind === 'whole' && !walkOnly && !(rule.elementwise && type === T.array)) {
       const result = rule.fn!(decodeValue(bytes, type, start, end));
       return result === REMOVE || result === undefined ? REMOVED : encodeValue(result);
     }

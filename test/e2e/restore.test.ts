@@ -7,7 +7,7 @@ import { killWhen, runCli, spawnCli, repoRoot } from '../support/cli.js';
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
-const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-restore-key-0123456789abcdefghijklmnop' };
+const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-restore-key-0123456789abcdefghijklmnop-Q7zX2vR9' };
 const prDb = () => `syrf_pr_${Math.floor(Math.random() * 1e9)}`;
 
 async function allText(db: Db): Promise<string> {
