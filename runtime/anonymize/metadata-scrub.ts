@@ -16,7 +16,7 @@ import { BSON, Binary, Double, Int32, Long, type Document } from 'bson';
 import { buildCollectionMetadata, parseCollectionMetadata, type IndexSpec } from '../archive/metadata.js';
 import { DECODE_OPTIONS } from './bson-raw.js';
 import type { DocumentAnonymizer } from './engine.js';
-import { looksLikePiiKey } from './pii.js';
+import { findPiiSpans, looksLikePiiKey } from './pii.js';
 import { compileTransform } from './engine.js';
 import type { TransformContext, ValueTransform } from './transforms/types.js';
 import { hexPrefix, isSubdocument } from './transforms/values.js';
@@ -31,8 +31,9 @@ const VALIDATION_OPTIONS = ['validator', 'validationLevel', 'validationAction'];
 export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAnonymizer, context: TransformContext, namespace: string): string {
   const parsed = parseCollectionMetadata(metadata, { namespace });
   const mask = compileTransform({ transform: 'mask', params: {} }, context);
-  const scrubKey = (name: string) => (looksLikePiiKey(name) ? `masked-${hexPrefix(context.mac('mask', name), 16)}` : name);
-  const scrubPath = (path: string) => path.split('.').map(scrubKey).join('.');
+  const maskKey = (name: string) => `masked-${hexPrefix(context.mac('mask', name), 16)}`;
+  const scrubKey = (name: string) => (looksLikePiiKey(name) ? maskKey(name) : name);
+  const scrubPath = (path: string) => scrubDottedPath(path, scrubKey, maskKey);
 
   const usedNames = new Set<string>();
   const indexes = parsed.indexes.map((index): IndexSpec => {
@@ -60,6 +61,39 @@ export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAn
     indexes,
     ...(parsed.uuid ? { uuid: parsed.uuid } : {}),
   });
+}
+
+/**
+ * A dotted index path with personal data in it. An email has dots of its own,
+ * so the segments a finding spans are masked together as one key, the way
+ * the engine masks such a key in the documents.
+ */
+function scrubDottedPath(path: string, scrubKey: (name: string) => string, maskKey: (name: string) => string): string {
+  const parts = path.split('.');
+  const spans = findPiiSpans(path);
+  if (spans.length === 0) return parts.map(scrubKey).join('.');
+  const out: string[] = [];
+  let offset = 0;
+  for (let i = 0; i < parts.length; ) {
+    const start = offset;
+    const span = spans.find((s) => s.start < start + parts[i]!.length && s.end > start);
+    if (!span) {
+      out.push(scrubKey(parts[i]!));
+      offset += parts[i]!.length + 1;
+      i++;
+      continue;
+    }
+    let j = i;
+    let end = start + parts[i]!.length;
+    while (j + 1 < parts.length && end < span.end) {
+      j++;
+      end += 1 + parts[j]!.length;
+    }
+    out.push(maskKey(parts.slice(i, j + 1).join('.')));
+    offset = end + 1;
+    i = j + 1;
+  }
+  return out.join('.');
 }
 
 function renameKeys(doc: Document, rename: (name: string) => string): Document {
