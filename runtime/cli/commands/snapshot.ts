@@ -11,8 +11,16 @@ import { formatBytes } from '../format.js';
 import { isExcluded, loadRules } from '../../anonymize/rules.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
-import { checkCoverage, refuseUncovered } from '../../anonymize/coverage.js';
-import { sampleDatabase } from '../../anonymize/sample.js';
+import { checkedEvents, parseSampleSize, type SampleSize } from '../../anonymize/check-stage.js';
+import { InvalidArgumentError } from 'commander';
+
+function sampleOption(value: string): SampleSize {
+  try {
+    return parseSampleSize(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 interface SnapshotOptions {
   uri?: string;
@@ -26,7 +34,8 @@ interface SnapshotOptions {
   anonymize?: boolean;
   rules?: string;
   keyFile?: string;
-  coverageSample: number;
+  checkSample: SampleSize;
+  strict: boolean;
 }
 
 type SnapshotCliOptions = SnapshotOptions & JobCliOptions;
@@ -45,7 +54,8 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--rules <file>', 'anonymization rules: their exclusions apply; with --anonymize their transforms too')
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
-    .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
+    .option('--check-sample <n|all>', 'documents per collection the coverage check reads while --anonymize runs (uniform sample), or all', sampleOption, 'all')
+    .option('--no-strict', 'with --anonymize: rules that match nothing are warnings, not a refusal')
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const mongoUri = mongoUriOption(opts.uri);
@@ -76,16 +86,16 @@ export function registerSnapshotCommand(program: Command): void {
           `${formatBytes(manifest.archive.sizeBytes)}, sha256 ${manifest.archive.sha256}, anonymized: ${manifest.anonymization.anonymized ? 'yes' : 'no'}\n`,
       );
 
+      /** The coverage check runs over the captured stream; a failed check aborts the snapshot before it is published. */
+      function checkedCapture(loaded: NonNullable<typeof rules>, anonymizationKey: Buffer) {
+        const stage = captureAnonymization(loaded, anonymizationKey, logger);
+        return { ...stage, transform: (events: Parameters<typeof stage.transform>[0]) => stage.transform(checkedEvents(events, loaded, { sample: opts.checkSample, strict: opts.strict, logger })) };
+      }
+
       // Inside the job, so an unreachable server is audited and counted as a failed run too.
       async function capture(): Promise<Manifest> {
         const client = await connectMongo(mongoUri);
         try {
-          if (rules && key && opts.rules) {
-            // Fail closed: a field that looks like PII and that no rule names stops the capture.
-            const samples = [];
-            for await (const sample of sampleDatabase(client.db(opts.db), rules, { size: opts.coverageSample })) samples.push(sample);
-            refuseUncovered(checkCoverage(rules, samples), opts.rules);
-          }
           return await takeSnapshot({
             client,
             uri: mongoUri,
@@ -93,7 +103,7 @@ export function registerSnapshotCommand(program: Command): void {
             store,
             ...(opts.id ? { id: opts.id } : {}),
             isExcluded: isExcludedCollection,
-            ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger) } : {}),
+            ...(rules && key ? { anonymization: checkedCapture(rules, key) } : {}),
             parallelCollections: opts.parallel,
             gzipLevel: opts.gzipLevel,
             schemaVersionField: opts.schemaVersionField,
