@@ -28,7 +28,7 @@ describe('the shipped rules file', () => {
     for (const name of ['asFileListing', 'pmAuditLog', 'system.sessions']) expect(isExcluded(rules, name)).toBe(true);
     expect(rules.sizeLimits.get('pmProject')?.maxDocuments).toBe(100);
     expect(rules.sizeLimits.get('pmStudy')).toMatchObject({ maxDocuments: 10000, follows: { collection: 'pmProject', field: 'ProjectId', references: '_id' } });
-    expect(knownCollections(rules)).toEqual(expect.arrayContaining(['pmInvestigator', 'pmProject', 'pmStudy', 'pmSystematicSearch', 'pmRiskOfBiasAiJob', 'pmDataExportJob']));
+    expect(knownCollections(rules)).toEqual(expect.arrayContaining(['pmInvestigator', 'pmProject', 'pmStudy', 'pmSystematicSearch', 'pmRiskOfBiasAiJob']));
     expect(knownCollections(rules)).not.toContain('pmAuditLog');
   });
 
