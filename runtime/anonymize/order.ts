@@ -9,7 +9,7 @@
  * RUN_BYTES; beyond that, sorted runs are written to temp files and merged,
  * reading each run through a small buffer.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,8 @@ interface Sorter {
 
 export async function* keyedOrder(events: AsyncIterable<ArchiveEvent>, key: Buffer, options: KeyedOrderOptions = {}): AsyncGenerator<ArchiveEvent> {
   const runBytes = options.runBytes ?? RUN_BYTES;
-  const rankOf = (doc: Buffer) => documentRank(doc, key);
+  const secret = createSecretKey(key);
+  const rankOf = (doc: Buffer) => documentRank(doc, secret);
   const sorters = new Map<string, Sorter>();
   let dir: string | null = null;
   let runCount = 0;
@@ -74,15 +75,19 @@ export async function* keyedOrder(events: AsyncIterable<ArchiveEvent>, key: Buff
         sorters.set(ns, sorter);
       }
       if (event.type === 'segment') {
-        // Copied: the input's documents are views that would pin whole read chunks.
-        const joined = Buffer.concat(event.documents);
+        // Views of the input's read chunks would pin whole chunks while held: those are copied (rewritten documents are their own buffers).
+        const pinning = event.documents.filter((doc) => doc.buffer.byteLength > 2 * doc.length + 8192);
+        const joined = pinning.length > 0 ? Buffer.concat(pinning) : null;
         let at = 0;
         for (const doc of event.documents) {
-          const copy = joined.subarray(at, at + doc.length);
-          at += doc.length;
-          sorter.entries.push({ rank: rankOf(copy), doc: copy });
+          let held = doc;
+          if (joined && doc.buffer.byteLength > 2 * doc.length + 8192) {
+            held = joined.subarray(at, at + doc.length);
+            at += doc.length;
+          }
+          sorter.entries.push({ rank: rankOf(held), doc: held });
+          sorter.bytes += held.length;
         }
-        sorter.bytes += joined.length;
         if (sorter.bytes >= runBytes) await spill(sorter);
         continue;
       }
@@ -132,7 +137,7 @@ function* segments(db: string, collection: string, docs: Buffer[]): Generator<Ar
 }
 
 /** A 53-bit keyed rank of the document's `_id` element (type and value bytes), or of the whole document. */
-export function documentRank(doc: Buffer, key: Buffer): number {
+export function documentRank(doc: Buffer, key: Buffer | KeyObject): number {
   const id = idElement(doc);
   const mac = createHmac('sha256', key).update('syrf-db-tools/order/v1\0').update(id ?? doc).digest();
   return mac.readUInt32BE(0) * 0x200000 + (mac.readUInt32BE(4) >>> 11);
@@ -196,7 +201,7 @@ class RunReader {
     return new RunReader(await open(path, 'r'));
   }
 
-  /** The next document (a copy), or null at the end. */
+  /** The next document (a view of the current read chunk), or null at the end. */
   async next(): Promise<Buffer | null> {
     if (!(await this.fill(4))) {
       if (this.buffer.length - this.at === 0) return null;
@@ -204,7 +209,7 @@ class RunReader {
     }
     const size = this.buffer.readInt32LE(this.at);
     if (size < 5 || !(await this.fill(size))) throw new Error('a sorted run file is corrupt');
-    const doc = Buffer.from(this.buffer.subarray(this.at, this.at + size));
+    const doc = this.buffer.subarray(this.at, this.at + size);
     this.at += size;
     return doc;
   }

@@ -63,7 +63,7 @@ describe('anonymizeArchive pass-through and dropping', () => {
 
   it('refuses views and time-series collections unless a rule names them (leak 5); bucket data goes through its rules', async () => {
     const bucket = { _id: new ObjectId(), meta: { user: 'jane@uni.ac.uk' }, data: { v: { '0': 'Jane Doe' } } };
-    const base = { type: 'prelude' as const, header: (prelude().type === 'prelude' && prelude().header)!, namespaces: [namespace('metrics', 'timeseries'), namespace('byUser', 'view')] };
+    const base = { ...(prelude() as Extract<ArchiveEvent, { type: 'prelude' }>), namespaces: [namespace('metrics', 'timeseries'), namespace('byUser', 'view')] };
     const events: ArchiveEvent[] = [base, { type: 'segment', db: DB, collection: 'system.buckets.metrics', documents: [bson(bucket)] }, eof('system.buckets.metrics'), eof('metrics'), eof('byUser')];
     const error = await run(events, { rulesYaml: 'rules: { pmProject: {} }' }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/syrftest\.metrics \(timeseries\), syrftest\.byUser \(view\)/);
