@@ -81,9 +81,9 @@ export function leakCorpus(options: CorpusOptions): LeakCorpus {
     };
   };
   const uuid = () => new Binary(Buffer.from(digits(32).replace(/\d/g, (d) => 'abcdef0123'[Number(d)]!), 'hex'), 3);
+  const ferret = options.ferretSafe === true;
   const people = Array.from({ length: 6 }, person);
   const [jane, bob, carol, dave, erin, fay] = people as [Person, Person, Person, Person, Person, Person];
-  const ferret = options.ferretSafe === true;
 
   const collections: CorpusCollection[] = [];
   const add = (name: string, documents: (Document | Buffer)[], extra: { type?: string; options?: Document; indexes?: Document[] } = {}) => {
@@ -115,7 +115,8 @@ export function leakCorpus(options: CorpusOptions): LeakCorpus {
     // `keep` on a parent must not keep a child added later.
     Settings: { Theme: 'dark', BackupEmail: p.email.toLowerCase() },
     // A map keyed by emails and by names.
-    Subscriptions: { [p.email]: true, [`${p.first} ${p.last}`]: new Int32(1) },
+    // (FerretDB refuses dots in keys: there the email key is %-encoded, which is just as identifying.)
+    Subscriptions: { [ferret ? p.email.replace(/\./g, '%2E') : p.email]: true, [`${p.first} ${p.last}`]: new Int32(1) },
     // Encoded emails.
     AvatarUrl: `https://cdn.example/avatar?u=${encodeURIComponent(p.email)}`,
     Token: Buffer.from(`{"sub":"${p.email}"}`).toString('base64'),
