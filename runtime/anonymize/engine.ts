@@ -20,6 +20,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { BSON, type Document } from 'bson';
 import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
 import { createTransformContext } from './key.js';
+import { escapeFieldName } from './paths.js';
 import { looksLikePiiKey } from './pii.js';
 import type { CollectionRules, FieldRule, Rules, TransformSpec } from './rules.js';
 import { scrubText } from './scrub.js';
@@ -53,7 +54,10 @@ export class UnnamedFieldError extends Error {
     super('a field no rule names');
   }
   get path(): string {
-    return this.segments.join('.').replace(/\.\[\]/g, '[]');
+    return this.segments
+      .map((s) => (s === '[]' || s === '<redacted key>' ? s : escapeFieldName(s)))
+      .join('.')
+      .replace(/\.\[\]/g, '[]');
   }
 }
 
