@@ -208,3 +208,20 @@ describe('free-text scrubbing of kept strings', () => {
     expect(() => rules('rules: { c: { fields: { A: { transform: hash, scrub: true } } } }')).toThrow(/scrub applies to kept strings only/);
   });
 });
+
+describe('content the engine cannot parse', () => {
+  it('is refused, never passed on: unknown type bytes, lengths that do not fit, runaway nesting', async () => {
+    const { UndecodableDocumentError } = await import('../../../runtime/anonymize/engine.js');
+    const good = documentOf(element(T.string, 'Note', encodeString('hello')));
+    const unknownType = Buffer.from(good);
+    unknownType[4] = 0x42;
+    const badLength = Buffer.from(good);
+    badLength.writeInt32LE(1000, 5 + 'Note'.length + 1);
+    let deep = documentOf(element(T.null, 'x', Buffer.alloc(0)));
+    for (let i = 0; i < 300; i++) deep = documentOf(element(T.document, 'd', deep));
+    const yaml = 'rules: { c: { default: { transform: keep_subtree, reason: anything } } }';
+    for (const bytes of [unknownType, badLength, deep, good.subarray(0, good.length - 1)]) {
+      expect(() => run(yaml, 'c', bytes)).toThrow(UndecodableDocumentError);
+    }
+  });
+});
