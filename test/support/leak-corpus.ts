@@ -142,7 +142,7 @@ export function leakCorpus(options: CorpusOptions): LeakCorpus {
       Members: [{ Email: bob.email, Name: `${bob.first} ${bob.last}` }],
       Description: `Systematic review. Contact ${carol.email} or call ${carol.phone}. ORCID https://orcid.org/${carol.orcid}.`,
       ...(ferret ? {} : { 'Contact.Email': dave.email, 'Tags[]': [fay.first] }),
-      Owner: new DBRef('pmInvestigator', new ObjectId(), undefined, { Email: dave.email } as Document),
+      Owner: ferret ? { Ref: 'pmInvestigator', Email: dave.email } : new DBRef('pmInvestigator', new ObjectId(), undefined, { Email: dave.email } as Document),
     },
   ];
   add('pmProject', projects);
