@@ -15,7 +15,7 @@ import { checkedEvents, type SampleSize } from './check-stage.js';
 import { anonymizeArchive, type AnonymizeOptions } from './filter.js';
 
 export interface AnonymizeFileOptions extends AnonymizeOptions {
-  /** The coverage check run over the input before anything is written (default: every document, strict). */
+  /** The coverage check run over the input before anything is written (default: every document; unmatched rules are warnings unless strict). */
   coverage?: { sample?: SampleSize; strict?: boolean };
   /** A path, or '-' for stdin. */
   input: string;
@@ -47,7 +47,7 @@ function withCoverageCheck(events: AsyncIterable<ArchiveEvent>, options: Anonymi
   if (!options.key) return events;
   return checkedEvents(events, options.rules, {
     sample: options.coverage?.sample ?? 'all',
-    strict: options.coverage?.strict ?? true,
+    strict: options.coverage?.strict ?? false,
     ...(options.collections ? { collections: options.collections } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -14,7 +14,7 @@ interface AnonymizeCommandOptions {
   collections?: string;
   sizeLimits: boolean;
   checkSample: SampleSize;
-  strict: boolean;
+  strict?: boolean;
 }
 
 function sampleOption(value: string): SampleSize {
@@ -36,7 +36,7 @@ export function registerAnonymizeCommand(program: Command): void {
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--collections <list>', 'keep only these collections (comma-separated)')
     .option('--check-sample <n|all>', 'documents per collection the coverage check reads (uniform sample), or all', sampleOption, 'all')
-    .option('--no-strict', 'rules that match nothing are warnings, not a refusal')
+    .option('--strict', 'rules that match nothing (a typo, a field or collection that is gone) refuse the run too (`rules check` does this by default)')
     .option('--no-size-limits', 'copy every document (ignore size_limits and follows), e.g. for staging')
     .action(async (opts: AnonymizeCommandOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
@@ -49,7 +49,7 @@ export function registerAnonymizeCommand(program: Command): void {
         rules,
         key,
         applySizeLimits: opts.sizeLimits,
-        coverage: { sample: opts.checkSample, strict: opts.strict },
+        coverage: { sample: opts.checkSample, strict: opts.strict === true },
         collections: parseList(opts.collections),
         logger,
       });

@@ -35,7 +35,7 @@ interface SnapshotOptions {
   rules?: string;
   keyFile?: string;
   checkSample: SampleSize;
-  strict: boolean;
+  strict?: boolean;
 }
 
 type SnapshotCliOptions = SnapshotOptions & JobCliOptions;
@@ -55,7 +55,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--check-sample <n|all>', 'documents per collection the coverage check reads while --anonymize runs (uniform sample), or all', sampleOption, 'all')
-    .option('--no-strict', 'with --anonymize: rules that match nothing are warnings, not a refusal')
+    .option('--strict', 'rules that match nothing (a typo, a field or collection that is gone) refuse the run too (`rules check` does this by default)')
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const mongoUri = mongoUriOption(opts.uri);
@@ -89,7 +89,7 @@ export function registerSnapshotCommand(program: Command): void {
       /** The coverage check runs over the captured stream; a failed check aborts the snapshot before it is published. */
       function checkedCapture(loaded: NonNullable<typeof rules>, anonymizationKey: Buffer) {
         const stage = captureAnonymization(loaded, anonymizationKey, logger);
-        return { ...stage, transform: (events: Parameters<typeof stage.transform>[0]) => stage.transform(checkedEvents(events, loaded, { sample: opts.checkSample, strict: opts.strict, logger })) };
+        return { ...stage, transform: (events: Parameters<typeof stage.transform>[0]) => stage.transform(checkedEvents(events, loaded, { sample: opts.checkSample, strict: opts.strict === true, logger })) };
       }
 
       // Inside the job, so an unreachable server is audited and counted as a failed run too.

@@ -54,7 +54,7 @@ describe('leak corpus through syrf-db anonymize', () => {
   }
 
   it('strict rules file: the run succeeds and no planted value is in any output', async () => {
-    const { result, outputs, hits } = await run(join(dir, 'strict.yaml'), 'strict');
+    const { result, outputs, hits } = await run(join(dir, 'strict.yaml'), 'strict', ['--strict']);
     console.log(`strict rules: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
     expect(hits).toEqual([]);
     expect(result.stderr).not.toMatch(/unexpected|at .*\.ts:\d+/);
@@ -72,7 +72,7 @@ describe('leak corpus through syrf-db anonymize', () => {
   }, 180_000);
 
   it('shipped rules on the collections they name: the coverage check refuses names kept by keep_subtree; no planted value anywhere', async () => {
-    const { result, hits } = await run(join(repoRoot, 'rules', 'anonymization-rules.yaml'), 'named', ['--collections', 'pmInvestigator,pmProject,pmStudy', '--no-strict']);
+    const { result, hits } = await run(join(repoRoot, 'rules', 'anonymization-rules.yaml'), 'named', ['--collections', 'pmInvestigator,pmProject,pmStudy']);
     console.log(`shipped rules, named collections: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
     expect(hits).toEqual([]);
     if (result.code !== 0) {
@@ -81,9 +81,9 @@ describe('leak corpus through syrf-db anonymize', () => {
     }
   }, 180_000);
 
-  it('shipped rules without the strict check: still no planted value in any output', async () => {
-    const { result, hits } = await run(join(repoRoot, 'rules', 'anonymization-rules.yaml'), 'lenient', ['--no-strict']);
-    console.log(`shipped rules --no-strict: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
+  it('shipped rules with the strict check: still no planted value in any output', async () => {
+    const { result, hits } = await run(join(repoRoot, 'rules', 'anonymization-rules.yaml'), 'lenient', ['--strict']);
+    console.log(`shipped rules --strict: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
     expect(hits).toEqual([]);
   }, 180_000);
 });
