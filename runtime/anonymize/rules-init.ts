@@ -181,7 +181,9 @@ function propose(path: string, p: PathInfo): [string, string] {
   const detected = kinds.length > 0 ? `looks like ${kinds.join(', ')}` : '';
   if (p.isMap) return ['{ transform: mask, keys: hash }', `a map keyed by data${detected ? `; values ${detected}` : ''}`];
   const last = path.split('.').at(-1)!.replace(/\[\]$/, '');
-  if (kinds.includes('email') || kinds.includes('encoded-email')) return ['hash_email', detected];
+  // hash_email for fields that hold an address; free text that merely contains one is masked (keep + scrub is a human decision).
+  if (p.nameKinds.has('email')) return ['hash_email', detected];
+  if (p.valueKinds.has('email') || p.valueKinds.has('encoded-email')) return ['mask', `${detected}; free text? keep it with scrub: true if it is research content`];
   if (kinds.includes('auth-id')) return ['{ transform: hash, prefix: "anon|" }', detected];
   if (kinds.includes('person-name')) return ['sequential', detected];
   if (kinds.length > 0) return ['mask', detected];

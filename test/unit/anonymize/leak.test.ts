@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRICT_CORPUS_RULES, corpusArchive, leakCorpus, type LeakCorpus } from '../../support/leak-corpus.js';
 import { scanForLeaks } from '../../support/leak-scanner.js';
+import { parseRules } from '../../../runtime/anonymize/rules.js';
 import { repoRoot, runCli } from '../../support/cli.js';
 
 const SEED = Number(process.env.LEAK_CORPUS_SEED ?? 20261125);
@@ -42,6 +43,30 @@ describe('leak corpus through syrf-db anonymize', () => {
     const missing = corpus.planted.filter((p) => !found.has(p.toLowerCase()));
     expect(missing).toEqual([]);
   });
+
+  it('rules init writes a complete v2 skeleton that loads, holds no planted value, and is never overwritten', async () => {
+    const out = join(dir, 'skeleton.yaml');
+    const first = await runCli(['rules', 'init', '--archive', input, '--output', out]);
+    expect(first.code, first.stderr).toBe(0);
+    const skeleton = await readFile(out, 'utf8');
+    expect(scanForLeaks({ skeleton, stdout: first.stdout, stderr: first.stderr }, corpus.planted)).toEqual([]);
+    const loaded = parseRules(skeleton, out);
+    expect(loaded.version).toBe(2);
+    expect(loaded.unnamedFields).toBe('refuse');
+    const investigator = loaded.collections.get('pmInvestigator')!;
+    const byPath = new Map(investigator.fields.map((f) => [f.path, f]));
+    expect(byPath.get('Email')?.transform).toBe('hash_email');
+    expect(byPath.get('Subscriptions')?.keys).toBe('hash'); // a map keyed by emails and names, listed once
+    expect(byPath.get('CreatedBy')?.transform).toBe('sequential');
+    expect(skeleton).toMatch(/ReviewerEmail: hash_email\s+# string; in 1\/10000 docs; looks like email/);
+    expect(skeleton).toMatch(/'?Contact\\\.Email'?: hash_email/);
+    expect(skeleton).toMatch(/Abstract: mask /);
+
+    const again = await runCli(['rules', 'init', '--archive', input, '--output', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists; rules init never overwrites/);
+    expect(await readFile(out, 'utf8')).toBe(skeleton);
+  }, 180_000);
 
   async function run(rulesFile: string, name: string, extra: string[] = []) {
     const output = join(dir, `${name}.archive.gz`);
