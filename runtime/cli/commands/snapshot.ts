@@ -11,7 +11,7 @@ import { formatBytes } from '../format.js';
 import { isExcluded, loadRules } from '../../anonymize/rules.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
-import { checkedEvents, parseSampleSize, type SampleSize } from '../../anonymize/check-stage.js';
+import { parseSampleSize, withCoverageCheck, type SampleSize } from '../../anonymize/check-stage.js';
 import { InvalidArgumentError } from 'commander';
 
 function sampleOption(value: string): SampleSize {
@@ -86,12 +86,6 @@ export function registerSnapshotCommand(program: Command): void {
           `${formatBytes(manifest.archive.sizeBytes)}, sha256 ${manifest.archive.sha256}, anonymized: ${manifest.anonymization.anonymized ? 'yes' : 'no'}\n`,
       );
 
-      /** The coverage check runs over the captured stream; a failed check aborts the snapshot before it is published. */
-      function checkedCapture(loaded: NonNullable<typeof rules>, anonymizationKey: Buffer) {
-        const stage = captureAnonymization(loaded, anonymizationKey, logger);
-        return { ...stage, transform: (events: Parameters<typeof stage.transform>[0]) => stage.transform(checkedEvents(events, loaded, { sample: opts.checkSample, strict: opts.strict === true, logger })) };
-      }
-
       // Inside the job, so an unreachable server is audited and counted as a failed run too.
       async function capture(): Promise<Manifest> {
         const client = await connectMongo(mongoUri);
@@ -103,7 +97,7 @@ export function registerSnapshotCommand(program: Command): void {
             store,
             ...(opts.id ? { id: opts.id } : {}),
             isExcluded: isExcludedCollection,
-            ...(rules && key ? { anonymization: checkedCapture(rules, key) } : {}),
+            ...(rules && key ? { anonymization: withCoverageCheck(captureAnonymization(rules, key, logger), rules, { sample: opts.checkSample, strict: opts.strict === true, logger }) } : {}),
             parallelCollections: opts.parallel,
             gzipLevel: opts.gzipLevel,
             schemaVersionField: opts.schemaVersionField,
