@@ -20,7 +20,7 @@ export async function recompress(input: string, output: string, level: number): 
 }
 
 /** The real `syrf-db anonymize` pipeline (gzip in, gzip out). */
-export async function anonymize(input: string, output: string, rules: Rules, key: Buffer, applySizeLimits: boolean): Promise<void> {
+export async function anonymize(input: string, output: string, rules: Rules, key: Buffer | null, applySizeLimits: boolean): Promise<void> {
   await anonymizeFile({ input, output, gzip: true, rules, key, applySizeLimits });
 }
 

@@ -1,29 +1,54 @@
 /**
- * The fail-closed check: which fields of sampled documents look like
- * personal data that no rule transforms? `rules check` prints the answer and
- * `snapshot --anonymize` refuses to run while there is any. A field marked
- * `keep` with a reason is an accepted decision, not a finding.
+ * The coverage check: before anonymized data is published, does every path
+ * of every scanned document get an explicit decision that does not publish
+ * personal data? It reads documents byte by byte (bson-walk.ts), asks the
+ * engine how it will treat each leaf (engine.decideLeaf), so the check and
+ * the engine cannot disagree, and reports:
+ *  - collections no rule names (the engine would refuse or drop them);
+ *  - leaves that fall to `unnamed_fields: refuse`;
+ *  - kept values that look like personal data and that scrubbing does not
+ *    rewrite (non-string values, `scrub: false`, kinds scrubbing lacks);
+ *  - fields kept only because an ancestor is `keep_subtree` (or the default
+ *    keeps) whose names look like personal data: they need their own decision;
+ *  - in strict mode, rules that match nothing (a typo, a field that is gone).
+ * Every descendant `keep_subtree` keeps is listed, so new ones are visible.
+ *
+ * No value ever enters a report: findings carry paths and kinds only, and a
+ * path segment that itself looks like personal data (an email used as a map
+ * key) is redacted.
  */
 import { ExitCode, UserError } from '../errors.js';
-import { Double, Int32, Long, type Document } from 'bson';
-import { isExcluded, type CollectionRules, type FieldRule, type Rules } from './rules.js';
-import { detectFieldName, detectValue, type PiiKind } from './pii.js';
-import { isSubdocument, scalarText } from './transforms/values.js';
+import { ARRAY_ELEMENT, MalformedBsonError, walkRawDocument, type RawLeaf } from './bson-walk.js';
+import { decideLeaf, type LeafDecision } from './engine.js';
+import { escapeFieldName } from './paths.js';
+import { detectFieldName, detectValue, findPiiSpans, looksLikePiiKey, type PiiKind } from './pii.js';
+import { BUCKETS_PREFIX, isExcluded, isNamedCollection, type CollectionRules, type Rules } from './rules.js';
 
-export interface CollectionSample {
-  collection: string;
-  /** Decoded documents (engine.DECODE_OPTIONS or the driver's defaults). */
-  documents: Document[];
-}
+export type FindingProblem =
+  /** A collection no rule names, under `unnamed_collections: refuse`. */
+  | 'unnamed-collection'
+  /** A leaf no rule names, under `unnamed_fields: refuse`. */
+  | 'refused-field'
+  /** A kept value that looks like personal data and that scrubbing would not rewrite. */
+  | 'kept-pii-value'
+  /** A field kept only by an ancestor's keep_subtree (or a keeping default) whose name looks like personal data. */
+  | 'unreviewed-pii-field'
+  /** Strict mode: a field rule no scanned document has. */
+  | 'unmatched-rule'
+  /** Strict mode: rules for a collection that is not in the data. */
+  | 'unmatched-collection'
+  | 'unreadable-document';
 
 export interface CoverageFinding {
   collection: string;
-  /** Leaf path with array markers, e.g. `Members[].Email`. */
+  /** Display path (`Members[].Email`), PII-looking segments redacted; '' for whole collections. */
   path: string;
+  problem: FindingProblem;
   kinds: PiiKind[];
-  /** Sampled documents in which the field looked like PII. */
+  /** Scanned documents with this finding (0 for rule and collection findings). */
   documents: number;
-  sampled: number;
+  /** Rules file line, for unmatched rules. */
+  line?: number;
 }
 
 export interface AcceptedField {
@@ -32,125 +57,304 @@ export interface AcceptedField {
   kinds: PiiKind[];
   rulePath: string;
   reason: string;
+  /** The value looked like personal data and scrubbing rewrites it. */
+  scrubbed: boolean;
 }
 
-export interface UnmatchedRule {
+export interface SubtreePath {
   collection: string;
   path: string;
-  line: number;
+  /** The keep_subtree rule that keeps it, or `(default)`. */
+  rulePath: string;
+}
+
+export interface CollectionSummary {
+  collection: string;
+  /** Documents in the input (when known) and documents the check read. */
+  total: number;
+  scanned: number;
+  excluded: boolean;
+  type: string;
 }
 
 export interface CoverageReport {
   findings: CoverageFinding[];
   accepted: AcceptedField[];
-  /** Field rules that matched nothing in the sample: typos, or fields that no longer exist. */
-  unmatchedRules: UnmatchedRule[];
-  collections: { collection: string; sampled: number; excluded: boolean }[];
+  keptBySubtree: SubtreePath[];
+  collections: CollectionSummary[];
+  /** Problems that do not stop a run (e.g. a rule unmatched in a partial sample). Never values. */
+  warnings: string[];
 }
 
-type Coverage = { kind: 'covered' } | { kind: 'kept'; rule: FieldRule } | { kind: 'uncovered' };
+export interface CheckOptions {
+  /** Unmatched rules and rules for absent collections are findings (default true). */
+  strict?: boolean;
+  /** Only these collections are published (the others are dropped, so not checked). */
+  collections?: readonly string[];
+}
 
-export function checkCoverage(rules: Rules, samples: Iterable<CollectionSample>): CoverageReport {
-  const report: CoverageReport = { findings: [], accepted: [], unmatchedRules: [], collections: [] };
-  for (const sample of samples) {
-    const excluded = isExcluded(rules, sample.collection);
-    report.collections.push({ collection: sample.collection, sampled: sample.documents.length, excluded });
-    if (excluded) continue;
-    const entry = rules.collections.get(sample.collection);
-    const hits = new Map<string, { kinds: Set<PiiKind>; documents: number }>();
-    const seenPaths = new Set<string>();
-    for (const doc of sample.documents) {
-      const inThisDoc = new Map<string, Set<PiiKind>>();
-      walkLeaves(doc, '', (path, name, value) => {
-        seenPaths.add(path);
-        const kinds = leafKinds(name, value);
-        if (kinds.length === 0) return;
-        const set = inThisDoc.get(path) ?? new Set<PiiKind>();
-        kinds.forEach((k) => set.add(k));
-        inThisDoc.set(path, set);
+const REDACTED = '<redacted>';
+/** Distinct display paths remembered per collection; beyond it only findings are added. */
+const MAX_PATHS = 20_000;
+
+interface PathState {
+  kinds: Set<PiiKind>;
+  documents: number;
+  lastDocument: number;
+}
+
+interface CollectionState {
+  summary: CollectionSummary;
+  entry: CollectionRules | null;
+  named: boolean;
+  /** Literal name paths (arrays left out, joined by \0) of every key seen, for unmatched rules. */
+  seen: Set<string>;
+  decisions: Map<string, LeafDecision>;
+  findings: Map<string, CoverageFinding & { state: PathState }>;
+  accepted: Map<string, AcceptedField>;
+  subtree: Map<string, SubtreePath>;
+}
+
+export class CoverageChecker {
+  private readonly strict: boolean;
+  private readonly wanted: Set<string> | null;
+  private readonly states = new Map<string, CollectionState>();
+  private readonly topFindings: CoverageFinding[] = [];
+
+  constructor(
+    private readonly rules: Rules,
+    options: CheckOptions = {},
+  ) {
+    this.strict = options.strict ?? true;
+    this.wanted = options.collections ? new Set(options.collections) : null;
+  }
+
+  /** False for collections that are never published (excluded, `system.*`, filtered out): they are not read at all. */
+  wants(collection: string): boolean {
+    if (isExcluded(this.rules, collection)) return false;
+    if (collection.startsWith('system.') && !collection.startsWith(BUCKETS_PREFIX)) return false;
+    if (this.wanted && !this.wanted.has(collection) && !this.wanted.has(ownerOf(collection))) return false;
+    return true;
+  }
+
+  /** A collection (or view) the input holds. */
+  namespace(collection: string, type = ''): void {
+    if (this.states.has(collection)) return;
+    const excluded = !this.wants(collection);
+    const named = isNamedCollection(this.rules, collection) || (collection.startsWith(BUCKETS_PREFIX) && isNamedCollection(this.rules, ownerOf(collection)));
+    const state: CollectionState = {
+      summary: { collection: redactName(collection), total: 0, scanned: 0, excluded, type },
+      entry: this.rules.collections.get(collection) ?? (collection.startsWith(BUCKETS_PREFIX) ? (this.rules.collections.get(ownerOf(collection)) ?? null) : null),
+      named,
+      seen: new Set(),
+      decisions: new Map(),
+      findings: new Map(),
+      accepted: new Map(),
+      subtree: new Map(),
+    };
+    this.states.set(collection, state);
+    if (excluded || named) return;
+    if (this.rules.unnamedCollections === 'refuse') {
+      this.topFindings.push({ collection: redactName(collection), path: '', problem: 'unnamed-collection', kinds: [], documents: 0 });
+    }
+  }
+
+  /** Counts documents the input holds that the check did not read (sampling). */
+  counted(collection: string, documents: number): void {
+    this.stateOf(collection).summary.total += documents;
+  }
+
+  /** Reads one raw document; `counted` is separate so that sampling can count every document and read some. */
+  document(collection: string, bytes: Buffer): void {
+    const state = this.stateOf(collection);
+    if (state.summary.excluded) return;
+    const documentIndex = ++state.summary.scanned;
+    try {
+      walkRawDocument(bytes, {
+        key: (path) => {
+          if (state.seen.size < MAX_PATHS * 4) state.seen.add(namesOf(path).join('\0'));
+        },
+        leaf: (leaf) => this.leaf(state, leaf, documentIndex),
       });
-      for (const [path, kinds] of inThisDoc) {
-        const hit = hits.get(path) ?? { kinds: new Set<PiiKind>(), documents: 0 };
-        kinds.forEach((k) => hit.kinds.add(k));
-        hit.documents++;
-        hits.set(path, hit);
+    } catch (error) {
+      if (!(error instanceof MalformedBsonError)) throw error;
+      this.record(state, '', 'unreadable-document', [], documentIndex);
+    }
+  }
+
+  finish(options: { fullyScanned: (collection: string) => boolean }): CoverageReport {
+    const report: CoverageReport = { findings: [...this.topFindings], accepted: [], keptBySubtree: [], collections: [], warnings: [] };
+    for (const [collection, state] of [...this.states].sort(([a], [b]) => a.localeCompare(b))) {
+      report.collections.push(state.summary);
+      if (state.summary.excluded) continue;
+      report.findings.push(...[...state.findings.values()].map(({ state: _, ...finding }) => finding));
+      report.accepted.push(...state.accepted.values());
+      report.keptBySubtree.push(...state.subtree.values());
+      if (state.entry && state.summary.scanned > 0) this.unmatchedRules(collection, state, options.fullyScanned(collection), report);
+    }
+    for (const collection of this.rules.collections.keys()) {
+      if (this.states.has(collection) || !this.wants(collection) || this.states.has(BUCKETS_PREFIX + collection)) continue;
+      const message = `rules name collection ${redactName(collection)}, which is not in the data (a typo, or a collection that is gone?)`;
+      if (this.strict) report.findings.push({ collection: redactName(collection), path: '', problem: 'unmatched-collection', kinds: [], documents: 0, line: 0 });
+      else report.warnings.push(message);
+    }
+    report.findings.sort((a, b) => a.collection.localeCompare(b.collection) || a.path.localeCompare(b.path) || a.problem.localeCompare(b.problem));
+    return report;
+  }
+
+  private unmatchedRules(collection: string, state: CollectionState, fullyScanned: boolean, report: CoverageReport): void {
+    for (const rule of state.entry!.fields) {
+      if (state.seen.has(rule.segments.map((s) => s.name).join('\0'))) continue;
+      const path = rule.segments.map((s) => redactSegment(s.name)).join('.');
+      if (this.strict && fullyScanned) {
+        report.findings.push({ collection: redactName(collection), path, problem: 'unmatched-rule', kinds: [], documents: 0, line: rule.line });
+      } else {
+        report.warnings.push(`${redactName(collection)}.${path} (line ${rule.line}) matched no ${fullyScanned ? '' : 'sampled '}document`);
       }
     }
-    for (const [path, hit] of [...hits].sort(([a], [b]) => a.localeCompare(b))) {
-      const kinds = [...hit.kinds].sort();
-      const coverage = coverageOf(entry, path);
-      if (coverage.kind === 'kept') {
-        report.accepted.push({ collection: sample.collection, path, kinds, rulePath: coverage.rule.path, reason: String(coverage.rule.params.reason ?? '') });
-      } else if (coverage.kind === 'uncovered') {
-        report.findings.push({ collection: sample.collection, path, kinds, documents: hit.documents, sampled: sample.documents.length });
-      }
+  }
+
+  private stateOf(collection: string): CollectionState {
+    if (!this.states.has(collection)) this.namespace(collection);
+    return this.states.get(collection)!;
+  }
+
+  private leaf(state: CollectionState, leaf: RawLeaf, documentIndex: number): void {
+    const names = namesOf(leaf.path);
+    const decisionKey = names.join('\0');
+    let decision = state.decisions.get(decisionKey);
+    if (!decision) {
+      decision = decideLeaf(this.rules, state.entry, names);
+      if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
     }
-    if (entry && sample.documents.length > 0) {
-      const normalizedSeen = [...seenPaths].map(stripArrays);
-      for (const rule of entry.fields) {
-        const prefix = rule.normalized + '.';
-        if (!normalizedSeen.some((p) => p === rule.normalized || p.startsWith(prefix))) {
-          report.unmatchedRules.push({ collection: sample.collection, path: rule.path, line: rule.line });
+    const display = () => displayPath(leaf.path);
+    switch (decision.kind) {
+      case 'transform':
+        return;
+      case 'default':
+        if (decision.spec === null) {
+          if (decision.unnamedFields === 'refuse') this.record(state, display(), 'refused-field', [], documentIndex);
+          return;
         }
+        if (!decision.spec.keepsValue) return;
+        this.kept(state, leaf, documentIndex, { explicit: false, rulePath: '(default)', reason: String(decision.spec.params.reason ?? ''), scrub: decision.spec.scrub });
+        return;
+      case 'keep':
+      case 'keep_subtree': {
+        const explicit = decision.rule.segments.length === names.length;
+        this.kept(state, leaf, documentIndex, { explicit, rulePath: decision.rule.path, reason: String(decision.rule.params.reason ?? ''), scrub: decision.rule.scrub });
+        return;
       }
     }
   }
-  return report;
-}
 
-/** Mirrors the engine: the deepest rule at or above the path decides; below it a rule's transform also reaches scalars. */
-function coverageOf(entry: CollectionRules | undefined, path: string): Coverage {
-  const normalized = stripArrays(path);
-  if (!entry) return { kind: 'uncovered' };
-  let best: FieldRule | null = null;
-  for (const rule of entry.fields) {
-    if (normalized === rule.normalized || normalized.startsWith(rule.normalized + '.')) {
-      if (!best || rule.normalized.length > best.normalized.length) best = rule;
+  private kept(state: CollectionState, leaf: RawLeaf, documentIndex: number, how: { explicit: boolean; rulePath: string; reason: string; scrub: boolean }): void {
+    const path = displayPath(leaf.path);
+    if (!how.explicit && state.subtree.size < MAX_PATHS && !state.subtree.has(path)) {
+      state.subtree.set(path, { collection: state.summary.collection, path, rulePath: how.rulePath });
+    }
+    const lastName = namesOf(leaf.path).at(-1) ?? '';
+    const nameKinds = leaf.type === 0x0a || leaf.type === 0x06 ? [] : detectFieldName(lastName);
+    const valueKinds = leaf.text === null || leaf.text.trim() === '' ? [] : detectValue(leaf.text);
+    // Scrubbing rewrites what findPiiSpans finds inside kept strings; anything else would be published as it is.
+    const scrubbed = leaf.isString && how.scrub && valueKinds.length > 0 ? new Set(findPiiSpans(leaf.text!.trim()).map((s) => s.kind)) : new Set<PiiKind>();
+    const residual = valueKinds.filter((k) => !scrubbed.has(k));
+    if (residual.length > 0) this.record(state, path, 'kept-pii-value', residual, documentIndex);
+    if (nameKinds.length > 0 && !how.explicit) this.record(state, path, 'unreviewed-pii-field', nameKinds, documentIndex);
+    const acceptedKinds = [...(how.explicit ? nameKinds : []), ...valueKinds.filter((k) => scrubbed.has(k))];
+    if (acceptedKinds.length > 0) {
+      const key = `${path}\0${how.rulePath}`;
+      const existing = state.accepted.get(key);
+      const kinds = [...new Set([...(existing?.kinds ?? []), ...acceptedKinds])].sort();
+      if (existing || state.accepted.size < MAX_PATHS) {
+        state.accepted.set(key, { collection: state.summary.collection, path, kinds, rulePath: how.rulePath, reason: how.reason, scrubbed: (existing?.scrubbed ?? false) || scrubbed.size > 0 });
+      }
     }
   }
-  if (best) return best.keepsValue ? { kind: 'kept', rule: best } : { kind: 'covered' };
-  // A scalar where rules name subfields is transformed by the rule beneath it.
-  if (entry.fields.some((rule) => !rule.keepsValue && rule.normalized.startsWith(normalized + '.'))) return { kind: 'covered' };
-  // The default never touches `_id` fields (at any depth): they are the keys references use.
-  if (entry.default && !entry.default.keepsValue && !normalized.split('.').includes('_id')) return { kind: 'covered' };
-  return { kind: 'uncovered' };
-}
 
-function leafKinds(name: string, value: unknown): PiiKind[] {
-  if (value === null || value === undefined || typeof value === 'boolean') return [];
-  const kinds = new Set<PiiKind>();
-  if (typeof value === 'string') {
-    if (value.trim() === '') return [];
-    detectValue(value).forEach((k) => kinds.add(k));
+  private record(state: CollectionState, path: string, problem: FindingProblem, kinds: PiiKind[], documentIndex: number): void {
+    const key = `${problem}\0${path}`;
+    let finding = state.findings.get(key);
+    if (!finding) {
+      if (state.findings.size >= MAX_PATHS) return;
+      finding = { collection: state.summary.collection, path, problem, kinds: [], documents: 0, state: { kinds: new Set(), documents: 0, lastDocument: 0 } };
+      state.findings.set(key, finding);
+    }
+    kinds.forEach((k) => finding.state.kinds.add(k));
+    finding.kinds = [...finding.state.kinds].sort();
+    if (finding.state.lastDocument !== documentIndex) {
+      finding.state.lastDocument = documentIndex;
+      finding.documents++;
+    }
   }
-  const isText = typeof value === 'string' || typeof value === 'number' || value instanceof Int32 || value instanceof Double || value instanceof Long;
-  if (isText) detectFieldName(name).forEach((k) => kinds.add(k));
-  if (typeof value !== 'string' && isText) detectValue(scalarText(value)).forEach((k) => kinds.add(k));
-  return [...kinds];
 }
 
-function walkLeaves(value: unknown, path: string, visit: (path: string, name: string, value: unknown) => void, name = ''): void {
-  if (Array.isArray(value)) {
-    for (const item of value) walkLeaves(item, `${path}[]`, visit, name);
-    return;
+function ownerOf(collection: string): string {
+  return collection.startsWith(BUCKETS_PREFIX) ? collection.slice(BUCKETS_PREFIX.length) : collection;
+}
+
+/** Literal field names with array elements left out, as rules and engine.decideLeaf see paths. */
+function namesOf(path: readonly string[]): string[] {
+  return path.filter((segment) => segment !== ARRAY_ELEMENT);
+}
+
+/** `Members[].Email`, with literal dots escaped and PII-looking names redacted. */
+export function displayPath(path: readonly string[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (segment === ARRAY_ELEMENT) out += '[]';
+    else out += (out === '' ? '' : '.') + redactSegment(segment);
   }
-  if (isSubdocument(value)) {
-    for (const [key, item] of Object.entries(value)) walkLeaves(item, path ? `${path}.${key}` : key, visit, key);
-    return;
+  return out;
+}
+
+export function redactSegment(name: string): string {
+  return looksLikePiiKey(name) ? REDACTED : escapeFieldName(name);
+}
+
+function redactName(collection: string): string {
+  return looksLikePiiKey(collection) ? REDACTED : collection;
+}
+
+/** Convenience for tests and `rules check` on in-memory samples: every document is read. */
+export function checkCoverage(rules: Rules, samples: Iterable<{ collection: string; documents: Buffer[]; type?: string; total?: number }>, options: CheckOptions = {}): CoverageReport {
+  const checker = new CoverageChecker(rules, options);
+  const complete = new Map<string, boolean>();
+  for (const sample of samples) {
+    checker.namespace(sample.collection, sample.type ?? '');
+    if (!checker.wants(sample.collection)) continue;
+    checker.counted(sample.collection, sample.total ?? sample.documents.length);
+    for (const document of sample.documents) checker.document(sample.collection, document);
+    complete.set(sample.collection, (sample.total ?? sample.documents.length) <= sample.documents.length);
   }
-  visit(path, name, value);
+  return checker.finish({ fullyScanned: (c) => complete.get(c) ?? true });
 }
 
-function stripArrays(path: string): string {
-  return path.replace(/\[\]/g, '');
+const PROBLEM_TEXT: Record<FindingProblem, string> = {
+  'unnamed-collection': 'no rule names this collection',
+  'refused-field': 'no rule names this field (unnamed_fields: refuse)',
+  'kept-pii-value': 'kept value looks like personal data',
+  'unreviewed-pii-field': 'kept only by keep_subtree/default but looks like personal data; give it its own rule',
+  'unmatched-rule': 'rule matches no document (typo, or the field is gone?)',
+  'unmatched-collection': 'rules name a collection that is not in the data',
+  'unreadable-document': 'a document is not valid BSON',
+};
+
+export function describeFinding(finding: CoverageFinding): string {
+  const where = finding.path ? `${finding.collection}.${finding.path}` : finding.collection;
+  const kinds = finding.kinds.length > 0 ? ` (${finding.kinds.join(', ')})` : '';
+  const line = finding.line ? ` [rules line ${finding.line}]` : '';
+  return `${where}: ${PROBLEM_TEXT[finding.problem]}${kinds}${line}`;
 }
 
-/** Fail closed: any uncovered PII-looking field stops the run, naming each field (never its values). */
-export function refuseUncovered(report: CoverageReport, rulesFile: string): void {
+/** Fail closed: any finding stops the run. The message names collections, paths and kinds, never a value. */
+export function refuseOnFindings(report: CoverageReport, rulesFile: string): void {
   if (report.findings.length === 0) return;
-  const fields = report.findings.map((f) => `${f.collection}.${f.path} (${f.kinds.join(', ')})`).join(', ');
-  throw new UserError(`${report.findings.length} field(s) look like personal data but no rule covers them: ${fields}`, {
-    hint: `add a transform for each in ${rulesFile}, or mark it { transform: keep, reason: "..." } if it may be published as it is`,
+  const shown = report.findings.slice(0, 25).map(describeFinding);
+  const more = report.findings.length > shown.length ? `\n  ... and ${report.findings.length - shown.length} more (run \`syrf-db rules check\` for all)` : '';
+  throw new UserError(`the anonymization coverage check found ${report.findings.length} problem(s):\n  ${shown.join('\n  ')}${more}`, {
+    hint: `name each in ${rulesFile} (a transform, or { transform: keep, reason: "..." }), fix or remove rules that match nothing, or run \`syrf-db rules init\` for a skeleton`,
     exitCode: ExitCode.findings,
   });
 }
+

@@ -1,177 +1,438 @@
 /**
- * Applies a collection's rules to one decoded document. Rules are compiled
- * into a tree keyed by field name; the walk visits only the parts of a
- * document that some rule or the collection's default touches.
+ * The allow-list engine: applies a collection's rules to one raw BSON
+ * document. Every leaf is either transformed by a rule, kept because a rule
+ * keeps exactly its path (or a `keep_subtree` covers it), or given the
+ * default (the collection's `default`, else the file's `unnamed_fields`:
+ * mask, or refuse the run). Nothing passes because no rule mentioned it.
+ *
+ * The walk reads the document's bytes in place and rewrites only the
+ * elements that change: a document no rule changes comes back as the very
+ * same Buffer, and a changed one keeps every other byte, key order (numeric
+ * keys included) and value (dates outside JavaScript's range, -0.0,
+ * Decimal128, Code, Symbol...) exactly.
+ *
+ * Duplicate keys: a document holding a key twice is rewritten with the last
+ * occurrence only (what drivers that decode into maps see); the earlier
+ * values are dropped, and the one kept goes through the rules like any
+ * other, so no byte of either survives untransformed.
  */
+import { Buffer, isUtf8 } from 'node:buffer';
 import { BSON, type Document } from 'bson';
+import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
 import { createTransformContext } from './key.js';
+import { escapeFieldName } from './paths.js';
+import { looksLikePiiKey } from './pii.js';
 import type { CollectionRules, FieldRule, Rules, TransformSpec } from './rules.js';
+import { scrubText } from './scrub.js';
+import { maskScalar, registerJsMasker } from './transforms/mask.js';
 import { findTransform } from './transforms/registry.js';
-import { REMOVE, type TransformContext, type TransformResult, type ValueTransform } from './transforms/types.js';
-import { isSubdocument } from './transforms/values.js';
+import { REMOVE, type TransformContext, type ValueTransform } from './transforms/types.js';
+import { hexPrefix, mapTextLeaves } from './transforms/values.js';
 
-/** Decoding keeps every BSON type (Int32 stays Int32, UUIDs stay Binary), so unchanged values re-encode byte for byte. */
-export const DECODE_OPTIONS = {
-  promoteValues: false,
-  promoteLongs: false,
-  promoteBuffers: false,
-  bsonRegExp: true,
-  // Invalid UTF-8 must not abort a run; it is decoded with replacement characters and transformed like any text.
-  validation: { utf8: false },
-} as const;
+export { DECODE_OPTIONS, UndecodableDocumentError } from './bson-raw.js';
+import { DECODE_OPTIONS } from './bson-raw.js';
 
 export interface DocumentAnonymizer {
   readonly collection: string;
-  /** Transforms `doc` in place; true when anything changed. */
+  /** The anonymized document: the same Buffer when nothing changed. */
+  anonymize(bytes: Buffer): Buffer;
+  /** Transforms a decoded document in place (through its bytes); true when anything changed. */
   apply(doc: Document): boolean;
 }
 
 export interface Anonymizer {
-  /** null when the collection has no rules: its documents pass through untouched. */
+  /**
+   * The rules of a collection named under `rules` or `size_limits`; null for
+   * a collection the rules do not name (the caller refuses or drops it).
+   */
   forCollection(collection: string): DocumentAnonymizer | null;
 }
 
-interface Node {
-  /** `elementwise`: the path ends in `[]`, so the transform applies to each element rather than to the array. */
-  rule: { spec: FieldRule; fn: ValueTransform; elementwise: boolean } | null;
-  children: Map<string, Node>;
+/** A leaf no rule names, under `unnamed_fields: refuse`. `segments` is the path; PII-looking names are already redacted. */
+export class UnnamedFieldError extends Error {
+  constructor(readonly segments: string[]) {
+    super('a field no rule names');
+  }
+  get path(): string {
+    return this.segments
+      .map((s) => (s === '[]' || s === '<redacted key>' ? s : escapeFieldName(s)))
+      .join('.')
+      .replace(/\.\[\]/g, '[]');
+  }
 }
 
-interface Walk {
-  changed: boolean;
+type RuleKind = 'keep' | 'keep_subtree' | 'mask' | 'leaves' | 'whole' | 'refuse';
+
+interface CompiledRule {
+  kind: RuleKind;
+  fn: ValueTransform | null;
+  /** The path ends in `[]`: a whole-value transform applies to each element rather than to the array. */
+  elementwise: boolean;
+  scrub: boolean;
+  hashKeys: boolean;
 }
+
+interface RuleNode {
+  children: Map<string, RuleNode> | null;
+  rule: CompiledRule | null;
+  /** For a scalar found where rules name fields below: the first transforming rule beneath. */
+  fallback: CompiledRule | null;
+}
+
+const MAX_DEPTH = 200;
+const REMOVED = Symbol('removed');
+type ValueOut = EncodedValue | null | typeof REMOVED;
 
 export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
   const context = createTransformContext(key);
   const compiled = new Map<string, DocumentAnonymizer | null>();
   return {
     forCollection(collection) {
-      if (!compiled.has(collection)) {
-        const entry = rules.collections.get(collection);
-        compiled.set(collection, entry ? compileCollection(entry, context) : null);
+      let anonymizer = compiled.get(collection);
+      if (anonymizer === undefined) {
+        const entry = rules.collections.get(collection) ?? (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
+        anonymizer = entry ? compileCollection(entry, rules, context) : null;
+        compiled.set(collection, anonymizer);
       }
-      return compiled.get(collection) ?? null;
+      return anonymizer;
     },
   };
 }
 
-export function compileTransform(spec: TransformSpec, context: TransformContext): ValueTransform {
+function emptyEntry(collection: string): CollectionRules {
+  return { collection, fields: [], default: null, privacyByDefault: false };
+}
+
+export function compileTransform(spec: Pick<TransformSpec, 'transform' | 'params'>, context: TransformContext): ValueTransform {
   const definition = findTransform(spec.transform);
   if (!definition) throw new Error(`unknown transform "${spec.transform}" (the rules were not validated)`);
   return definition.create(definition.params.parse(spec.params), context);
 }
 
-function compileCollection(entry: CollectionRules, context: TransformContext): DocumentAnonymizer | null {
-  const defaultFn = entry.default && !entry.default.keepsValue ? compileTransform(entry.default, context) : null;
-  const root: Node = { rule: null, children: new Map() };
+function compileRule(spec: TransformSpec, elementwise: boolean, context: TransformContext): CompiledRule {
+  const definition = findTransform(spec.transform);
+  if (!definition) throw new Error(`unknown transform "${spec.transform}" (the rules were not validated)`);
+  const kind: RuleKind = definition.keepsSubtree
+    ? 'keep_subtree'
+    : definition.keepsValue
+      ? 'keep'
+      : definition.name === 'mask'
+        ? 'mask'
+        : definition.wholeValue
+          ? 'whole'
+          : 'leaves';
+  const fn = kind === 'leaves' || kind === 'whole' ? compileTransform(spec, context) : null;
+  return { kind, fn, elementwise, scrub: spec.scrub, hashKeys: spec.keys === 'hash' };
+}
+
+const REFUSE: CompiledRule = { kind: 'refuse', fn: null, elementwise: false, scrub: false, hashKeys: false };
+const MASK_SPEC: TransformSpec = { transform: 'mask', params: {}, keepsValue: false, keepsSubtree: false, scrub: false, keys: null, line: 0 };
+
+function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext): DocumentAnonymizer {
+  const defaultRule = entry.default ? compileRule(entry.default, false, context) : rules.unnamedFields === 'refuse' ? REFUSE : compileRule(MASK_SPEC, false, context);
+  const root: RuleNode = { children: null, rule: null, fallback: null };
   for (const field of entry.fields) {
     let node = root;
     for (const segment of field.segments) {
+      node.children ??= new Map();
       let child = node.children.get(segment.name);
       if (!child) {
-        child = { rule: null, children: new Map() };
+        child = { children: null, rule: null, fallback: null };
         node.children.set(segment.name, child);
       }
       node = child;
     }
     const last = field.segments[field.segments.length - 1];
-    node.rule = { spec: field, fn: compileTransform(field, context), elementwise: (last?.arrayDepth ?? 0) > 0 };
+    node.rule = compileRule(field, (last?.arrayDepth ?? 0) > 0, context);
   }
-  if (root.children.size === 0 && !defaultFn) return null;
+  setFallbacks(root);
+  const walker = new Walker(context, defaultRule);
+  const anonymize = (bytes: Buffer): Buffer => {
+    if (bytes.length < 5 || bytes.readInt32LE(0) !== bytes.length || bytes[bytes.length - 1] !== 0) {
+      throw new UndecodableDocumentError('the document length does not match its bytes');
+    }
+    return walker.document(bytes, 0, bytes.length, root, defaultRule, false, 0) ?? bytes;
+  };
   return {
     collection: entry.collection,
+    anonymize,
     apply(doc) {
-      const walk: Walk = { changed: false };
-      applyToDocument(doc, root, defaultFn, walk);
-      return walk.changed;
+      const before = Buffer.from(BSON.serialize(doc));
+      const after = anonymize(before);
+      if (after === before) return false;
+      const decoded = BSON.deserialize(after, DECODE_OPTIONS);
+      for (const name of Object.keys(doc)) delete doc[name];
+      Object.assign(doc, decoded);
+      return true;
     },
   };
 }
 
-function applyToDocument(doc: Record<string, unknown>, node: Node, defaultFn: ValueTransform | null, walk: Walk): void {
-  for (const name of Object.keys(doc)) {
-    const value = doc[name];
-    const child = node.children.get(name);
-    let result: TransformResult;
-    if (child) {
-      result = applyToValue(value, child, defaultFn, walk);
-    } else if (defaultFn && name !== '_id' && value !== null && value !== undefined) {
-      // `_id`s are opaque keys other documents refer to; a default never touches them.
-      result = defaultFn(value);
-      if (result !== value) walk.changed = true;
-    } else {
-      continue;
-    }
-    if (result === REMOVE) {
-      delete doc[name];
-      walk.changed = true;
-    } else if (result !== value) {
-      doc[name] = result;
-    }
+function setFallbacks(node: RuleNode): CompiledRule | null {
+  let first: CompiledRule | null = node.rule && node.rule.kind !== 'keep' && node.rule.kind !== 'keep_subtree' ? node.rule : null;
+  for (const child of node.children?.values() ?? []) {
+    const found = setFallbacks(child);
+    first ??= found;
   }
+  node.fallback = node.rule ? null : first;
+  return first;
 }
-
-function applyToValue(value: unknown, node: Node, defaultFn: ValueTransform | null, walk: Walk): TransformResult {
-  if (value === null || value === undefined) return value;
-  const rule = node.rule;
-  if (rule?.elementwise && Array.isArray(value)) return mapArray(value, (item) => applyToValue(item, node, defaultFn, walk), walk);
-  if (rule && !(rule.spec.keepsValue && node.children.size > 0)) {
-    const result = rule.fn(value);
-    if (result !== value) walk.changed = true;
-    return result;
-  }
-  // Below a `keep` only the rules named under it apply; otherwise the default continues down.
-  const inherited = rule ? null : defaultFn;
-  if (Array.isArray(value)) return mapArray(value, (item) => applyToValue(item, node, inherited, walk), walk);
-  if (isSubdocument(value)) {
-    applyToDocument(value, node, inherited, walk);
-    return value;
-  }
-  // A scalar where the rules expect a subdocument (e.g. Contact is "a@b.c" but the rule names
-  // Contact.Email): it may well hold what the rule meant to hide, so the rule beneath applies to it.
-  const fallback = firstTransformingRule(node);
-  if (!fallback) return value;
-  const result = fallback(value);
-  if (result !== value) walk.changed = true;
-  return result;
-}
-
-/** Maps elements, dropping REMOVEd ones; the same array when nothing changed. */
-function mapArray(value: unknown[], map: (item: unknown) => TransformResult, walk: Walk): unknown[] {
-  const out: unknown[] = [];
-  for (const item of value) {
-    const result = map(item);
-    if (result === REMOVE) walk.changed = true;
-    else out.push(result);
-  }
-  return out.length === value.length && out.every((item, i) => item === value[i]) ? value : out;
-}
-
-function firstTransformingRule(node: Node): ValueTransform | null {
-  if (node.rule && !node.rule.spec.keepsValue) return node.rule.fn;
-  for (const child of node.children.values()) {
-    const found = firstTransformingRule(child);
-    if (found) return found;
-  }
-  return null;
-}
-
-/** Thrown when a document in a collection that must be transformed cannot be decoded. */
-export class UndecodableDocumentError extends Error {}
 
 /** Decodes, transforms and re-encodes one document; unchanged documents come back as the same Buffer. */
 export function anonymizeBytes(bytes: Buffer, anonymizer: DocumentAnonymizer): Buffer {
-  let doc: Document;
-  try {
-    doc = BSON.deserialize(bytes, DECODE_OPTIONS);
-  } catch (error) {
-    throw new UndecodableDocumentError((error as Error).message, { cause: error });
-  }
-  if (!anonymizer.apply(doc)) return bytes;
-  const encoded = BSON.serialize(doc, { ignoreUndefined: true });
-  // Already a Buffer under Node (typed as Uint8Array): view it rather than copy it.
-  return Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  return anonymizer.anonymize(bytes);
 }
+
+/** Thrown inside a walk when a level holds a key twice; that level is walked again without the earlier copies. */
+class DuplicateKeys extends Error {}
+
+const MAX_LINEAR_NAMES = 16;
+const KEY_MEMO_ENTRIES = 4096;
+
+class Walker {
+  private readonly keyMemo = new Map<string, boolean>();
+
+  constructor(
+    private readonly context: TransformContext,
+    private readonly defaultRule: CompiledRule,
+  ) {}
+
+  /**
+   * The rewritten document (or array) at bytes[start, end), or null when no
+   * byte of it changes. `node` names rules below this level; `inherited` is
+   * what unnamed leaves below get.
+   */
+  document(
+    bytes: Buffer,
+    start: number,
+    end: number,
+    node: RuleNode | null,
+    inherited: CompiledRule,
+    hashKeys: boolean,
+    depth: number,
+    elementRule: CompiledRule | null = null,
+  ): Buffer | null {
+    if (depth > MAX_DEPTH) throw new UndecodableDocumentError(`nested deeper than ${MAX_DEPTH} levels`);
+    try {
+      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, null);
+    } catch (error) {
+      if (!(error instanceof DuplicateKeys)) throw error;
+      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, earlierDuplicates(bytes, start, end));
+    }
+  }
+
+  private level(
+    bytes: Buffer,
+    start: number,
+    end: number,
+    node: RuleNode | null,
+    inherited: CompiledRule,
+    hashKeys: boolean,
+    depth: number,
+    /** Non-null for an array: the rule at the array's path, which applies to each element. */
+    elementRule: CompiledRule | null,
+    drop: Set<number> | null,
+  ): Buffer | null {
+    let parts: Buffer[] | null = null;
+    let copied = start + 4;
+    let outIndex = 0;
+    let ordinal = 0;
+    let names: string[] | null = null;
+    let nameSet: Set<string> | null = null;
+    const last = end - 1;
+    let pos = start + 4;
+    let name = '';
+    try {
+      while (pos < last) {
+        const type = bytes[pos]!;
+        const nameStart = pos + 1;
+        const nameEnd = bytes.indexOf(0, nameStart);
+        if (nameEnd < 0 || nameEnd >= last) throw new UndecodableDocumentError('an element name runs past the end of its document');
+        const valueStart = nameEnd + 1;
+        const size = valueSize(bytes, type, valueStart, last);
+        if (size < 0) throw new UndecodableDocumentError(`an element of type 0x${type.toString(16)} is unknown or does not fit in its document`);
+        const valueEnd = valueStart + size;
+        const elementOrdinal = ordinal++;
+
+        let newName: string | null = null;
+        let out: ValueOut;
+        if (drop?.has(elementOrdinal)) {
+          out = REMOVED;
+        } else if (elementRule) {
+          name = '[]';
+          const scalar = type !== T.document && type !== T.array;
+          const rule = scalar && node && !node.rule && node.fallback ? node.fallback : elementRule;
+          out = this.value(bytes, type, valueStart, valueEnd, rule, node, inherited, false, depth);
+          if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
+        } else {
+          name = bytes.toString('utf8', nameStart, nameEnd);
+          if (drop === null) {
+            // Duplicate keys: detected here, handled by walking the level again (rare).
+            if (nameSet) {
+              if (nameSet.has(name)) throw new DuplicateKeys();
+              nameSet.add(name);
+            } else {
+              names ??= [];
+              if (names.includes(name)) throw new DuplicateKeys();
+              names.push(name);
+              if (names.length > MAX_LINEAR_NAMES) nameSet = new Set(names);
+            }
+          }
+          const child = node?.children?.get(name) ?? null;
+          const isId = (name === '_id' || name === '$id') && !child;
+          if (child?.rule) {
+            out = this.value(bytes, type, valueStart, valueEnd, child.rule, child, inherited, isId, depth);
+          } else if (child) {
+            const container = type === T.document || type === T.array;
+            out = this.value(bytes, type, valueStart, valueEnd, container ? inherited : (child.fallback ?? inherited), child, inherited, isId, depth);
+          } else if ((name === '$ref' || name === '$db') && type === T.string && inherited.kind !== 'leaves') {
+            out = null; // a DBRef's collection and database names are structure, not data
+          } else {
+            out = this.value(bytes, type, valueStart, valueEnd, inherited, null, inherited, isId, depth);
+          }
+          if (out !== REMOVED) {
+            if (hashKeys) newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
+            else if (!child && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
+          }
+        }
+
+        if (out === REMOVED) {
+          parts ??= [];
+          parts.push(bytes.subarray(copied, pos));
+          copied = valueEnd;
+        } else {
+          if (out !== null || newName !== null) {
+            parts ??= [];
+            parts.push(bytes.subarray(copied, pos));
+            parts.push(newName !== null ? elementHeader(out?.type ?? type, newName) : elementHeader(out!.type, bytes.subarray(nameStart, nameEnd)));
+            parts.push(out ? out.bytes : bytes.subarray(valueStart, valueEnd));
+            copied = valueEnd;
+          }
+          outIndex++;
+        }
+        pos = valueEnd;
+      }
+    } catch (error) {
+      if (error instanceof UnnamedFieldError) error.segments.unshift(this.safeName(name));
+      throw error;
+    }
+    if (pos !== last) throw new UndecodableDocumentError('a document does not end where its length says');
+    if (parts === null) return null;
+    parts.push(bytes.subarray(copied, end));
+    let total = 4;
+    for (const part of parts) total += part.length;
+    const out = Buffer.allocUnsafe(total);
+    out.writeInt32LE(total, 0);
+    let at = 4;
+    for (const part of parts) at += part.copy(out, at);
+    return out;
+  }
+
+  /** What `rule` does to one value (at rule-tree `node`, unnamed children getting `inherited`). */
+  private value(bytes: Buffer, type: number, start: number, end: number, rule: CompiledRule, node: RuleNode | null, inherited: CompiledRule, isId: boolean, depth: number): ValueOut {
+    // A container at a path that only has rules below it is walked, never replaced by what unnamed values get.
+    const walkOnly = node !== null && node.rule === null && (type === T.document || type === T.array);
+    if (rule.kind === 'whole' && !walkOnly && !(rule.elementwise && type === T.array)) {
+      const result = rule.fn!(decodeValue(bytes, type, start, end));
+      return result === REMOVE || result === undefined ? REMOVED : encodeValue(result);
+    }
+    if (type === T.array) {
+      const walked = this.document(bytes, start, end, node, inherited, false, depth + 1, rule);
+      return walked ? { type, bytes: walked } : null;
+    }
+    if (type === T.document) {
+      // Below a keep, unnamed children get what they would have got anyway; below any other rule, that rule.
+      const below = rule.kind === 'keep' ? inherited : rule;
+      const walked = this.document(bytes, start, end, node, below, rule.hashKeys, depth + 1);
+      return walked ? { type, bytes: walked } : null;
+    }
+    switch (rule.kind) {
+      case 'keep':
+      case 'keep_subtree':
+        return this.kept(bytes, type, start, end, rule.scrub);
+      case 'mask':
+        return maskScalar(bytes, type, start, end, isId, this.context);
+      case 'leaves': {
+        const result = rule.fn!(decodeValue(bytes, type, start, end));
+        return result === REMOVE || result === undefined ? REMOVED : encodeValue(result);
+      }
+      case 'whole': {
+        const result = rule.fn!(decodeValue(bytes, type, start, end));
+        return result === REMOVE || result === undefined ? REMOVED : encodeValue(result);
+      }
+      case 'refuse':
+        throw new UnnamedFieldError([]);
+    }
+  }
+
+  /** A kept scalar: text is checked to be valid UTF-8 (else rewritten with replacement characters) and scrubbed. */
+  private kept(bytes: Buffer, type: number, start: number, end: number, scrub: boolean): ValueOut {
+    if (type === T.string || type === T.code || type === T.symbol) {
+      const text = bytes.toString('utf8', start + 4, end - 1);
+      const valid = !text.includes('\uFFFD') || isUtf8(bytes.subarray(start + 4, end - 1));
+      const scrubbed = scrub ? scrubText(text, this.context) : text;
+      return valid && scrubbed === text ? null : { type, bytes: encodeString(scrubbed) };
+    }
+    if (type === T.codeWithScope && scrub) {
+      const value = decodeValue(bytes, type, start, end) as { code: string; scope?: Document };
+      const code = scrubText(value.code, this.context);
+      const scope = value.scope ? (mapTextLeaves(value.scope, (text) => scrubText(text, this.context)) as Document) : undefined;
+      const encoded = encodeValue(new (Object.getPrototypeOf(value).constructor as new (code: string, scope?: Document) => unknown)(code, scope));
+      return encoded.bytes.equals(bytes.subarray(start, end)) ? null : encoded;
+    }
+    return null;
+  }
+
+  private looksPersonal(name: string, bytes: Buffer, nameStart: number, nameEnd: number): boolean {
+    let personal = this.keyMemo.get(name);
+    if (personal === undefined) {
+      // A name that is not valid UTF-8 cannot be matched or shown: treat it as data.
+      personal = looksLikePiiKey(name) || (name.includes('\uFFFD') && !isUtf8(bytes.subarray(nameStart, nameEnd)));
+      if (this.keyMemo.size >= KEY_MEMO_ENTRIES) this.keyMemo.clear();
+      this.keyMemo.set(name, personal);
+    }
+    return personal;
+  }
+
+  private safeName(name: string): string {
+    return name === '[]' || !looksLikePiiKey(name) ? name : '<redacted key>';
+  }
+
+  /** The default rule, for callers outside a document walk (the JavaScript mask). */
+  get fallbackRule(): CompiledRule {
+    return this.defaultRule;
+  }
+}
+
+/** Ordinals of elements whose key appears again later in the same document. */
+function earlierDuplicates(bytes: Buffer, start: number, end: number): Set<number> {
+  const lastSeen = new Map<string, number>();
+  const ordinals: string[] = [];
+  const last = end - 1;
+  for (let pos = start + 4; pos < last; ) {
+    const type = bytes[pos]!;
+    const nameEnd = bytes.indexOf(0, pos + 1);
+    const size = valueSize(bytes, type, nameEnd + 1, last);
+    if (nameEnd < 0 || size < 0) throw new UndecodableDocumentError('malformed element');
+    const name = bytes.toString('utf8', pos + 1, nameEnd);
+    lastSeen.set(name, ordinals.length);
+    ordinals.push(name);
+    pos = nameEnd + 1 + size;
+  }
+  const drop = new Set<number>();
+  ordinals.forEach((name, i) => {
+    if (lastSeen.get(name) !== i) drop.add(i);
+  });
+  return drop;
+}
+
+// The `mask` transform on a decoded value (rules preview, tests) goes through the same raw walk.
+registerJsMasker((value, context) => {
+  const walker = new Walker(context, compileRule(MASK_SPEC, false, context));
+  const bytes = Buffer.from(BSON.serialize({ '': value }, { ignoreUndefined: false }));
+  const out = walker.document(bytes, 0, bytes.length, null, walker.fallbackRule, false, 0);
+  return out ? (BSON.deserialize(out, DECODE_OPTIONS) as Document)[''] : value;
+});
 
 /**
  * Decodes only the named top-level fields of a document, as `BSON.deserialize`
@@ -188,7 +449,7 @@ export function decodeFields(bytes: Buffer, names: readonly Buffer[]): Document 
   for (let pos = 4; pos < end; ) {
     const nameStart = pos + 1;
     const nameEnd = bytes.indexOf(0, nameStart);
-    const size = nameEnd < 0 ? -1 : valueSize(bytes, bytes[pos]!, nameEnd + 1);
+    const size = nameEnd < 0 ? -1 : valueSize(bytes, bytes[pos]!, nameEnd + 1, end);
     const next = nameEnd + 1 + size;
     if (size < 0 || next > end) return BSON.deserialize(bytes, DECODE_OPTIONS);
     const length = nameEnd - nameStart;
@@ -205,47 +466,40 @@ export function decodeFields(bytes: Buffer, names: readonly Buffer[]): Document 
   return BSON.deserialize(document, DECODE_OPTIONS);
 }
 
-/** Bytes of an element's value at `at`, or -1 for a type or length this scan does not trust. */
-function valueSize(bytes: Buffer, type: number, at: number): number {
-  const fixed = FIXED_VALUE_SIZES[type];
-  if (fixed !== undefined) return fixed;
-  if (type === 0x0b) {
-    // regular expression: two C strings
-    const pattern = bytes.indexOf(0, at);
-    const flags = pattern < 0 ? -1 : bytes.indexOf(0, pattern + 1);
-    return flags < 0 ? -1 : flags + 1 - at;
-  }
-  if (at + 4 > bytes.length) return -1;
-  const length = bytes.readInt32LE(at);
-  switch (type) {
-    case 0x02: // string
-    case 0x0d: // JavaScript code
-    case 0x0e: // symbol
-      return length > 0 ? 4 + length : -1;
-    case 0x03: // document
-    case 0x04: // array
-    case 0x0f: // code with scope
-      return length >= 5 ? length : -1;
-    case 0x05: // binary: length, subtype, bytes
-      return length >= 0 ? 5 + length : -1;
-    case 0x0c: // DBPointer: string, then an ObjectId
-      return length > 0 ? 4 + length + 12 : -1;
-    default:
-      return -1;
-  }
-}
+/** How the engine treats one leaf path, for the coverage check and `rules init` (they must agree with the walk above). */
+export type LeafDecision =
+  | { kind: 'transform'; rule: FieldRule }
+  | { kind: 'keep'; rule: FieldRule }
+  | { kind: 'keep_subtree'; rule: FieldRule }
+  /** No rule covers it: the collection's `default` (spec) or, when that is null, the file's `unnamed_fields`. */
+  | { kind: 'default'; spec: TransformSpec | null; unnamedFields: Rules['unnamedFields'] };
 
-const FIXED_VALUE_SIZES: Record<number, number> = {
-  0x01: 8, // double
-  0x06: 0, // undefined
-  0x07: 12, // ObjectId
-  0x08: 1, // boolean
-  0x09: 8, // UTC datetime
-  0x0a: 0, // null
-  0x10: 4, // int32
-  0x11: 8, // timestamp
-  0x12: 8, // int64
-  0x13: 16, // decimal128
-  0xff: 0, // MinKey
-  0x7f: 0, // MaxKey
-};
+/**
+ * `names`: the literal field names from the document root to the leaf,
+ * array elements left out (arrays are transparent, as in rule paths).
+ * `entry` null (a collection named only by a size limit) means no field rules.
+ */
+export function decideLeaf(rules: Rules, entry: CollectionRules | null, names: readonly string[]): LeafDecision {
+  const fallbackDecision: LeafDecision = { kind: 'default', spec: entry?.default ?? null, unnamedFields: rules.unnamedFields };
+  let inherited: LeafDecision = fallbackDecision;
+  let candidates = entry?.fields ?? [];
+  for (let depth = 0; depth < names.length; depth++) {
+    const name = names[depth]!;
+    const isLeaf = depth === names.length - 1;
+    candidates = candidates.filter((rule) => rule.segments.length > depth && rule.segments[depth]!.name === name);
+    if (candidates.length === 0) return inherited;
+    const exact = candidates.find((rule) => rule.segments.length === depth + 1);
+    if (exact) {
+      const kind = exact.keepsSubtree ? 'keep_subtree' : exact.keepsValue ? 'keep' : 'transform';
+      if (isLeaf || kind === 'transform') return { kind, rule: exact };
+      if (kind === 'keep_subtree') inherited = { kind, rule: exact };
+      continue;
+    }
+    if (isLeaf) {
+      // A scalar where rules name fields below it: the first transforming rule beneath applies (as in the walk).
+      const below = candidates.find((rule) => !rule.keepsValue);
+      return below ? { kind: 'transform', rule: below } : inherited;
+    }
+  }
+  return inherited;
+}

@@ -1,8 +1,13 @@
 /**
  * The anonymizing archive filter: ArchiveEvents in, ArchiveEvents out.
- *  - Collections without rules or limits pass through as the same Buffers, never decoded.
+ *  - With a key (anonymizing), every collection is either named by the rules
+ *    (and every document goes through the allow-list engine), excluded, or
+ *    refused / dropped (`unnamed_collections`); views and time-series
+ *    collections likewise. Kept collections' metadata is scrubbed and their
+ *    documents come out in a keyed order, never in input order.
+ *  - Without a key (an already anonymized snapshot) collections pass through
+ *    as the same Buffers; only exclusions, the collection subset and size limits apply.
  *  - Excluded collections (and those outside `collections`) vanish from prelude and body.
- *  - Collections with rules are decoded, transformed and re-encoded document by document.
  *  - Size limits keep a deterministic subset; collections that `follow` a cut
  *    parent keep only documents referencing kept parents. Such collections are
  *    spooled (already anonymized) to a temp file until they and their parent
@@ -16,9 +21,13 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
 import { canonicalKey, rankOfId, valuesAt } from './canonical.js';
-import { DECODE_OPTIONS, UndecodableDocumentError, anonymizeBytes, createAnonymizer, decodeFields, type DocumentAnonymizer } from './engine.js';
+import { ArchiveFormatError } from '../archive/errors.js';
+import { DECODE_OPTIONS, UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decodeFields, type DocumentAnonymizer } from './engine.js';
+import { createTransformContext } from './key.js';
+import { scrubCollectionMetadata } from './metadata-scrub.js';
+import { keyedOrder } from './order.js';
 import { parseFieldPath, type PathSegment } from './paths.js';
-import { isExcluded, type Rules, type SizeLimit } from './rules.js';
+import { BUCKETS_PREFIX, isExcluded, type Rules, type SizeLimit } from './rules.js';
 import { SmallestN } from './select.js';
 import { Spool } from './spool.js';
 
@@ -35,8 +44,9 @@ export interface AnonymizeOptions {
   tempDir?: string;
 }
 
-const BUCKETS_PREFIX = 'system.buckets.';
 const BATCH_DOCUMENTS = 1000;
+/** Prelude types the engine understands; anything else is copied only when a rule names it. */
+const KNOWN_TYPES = new Set(['', 'collection', 'view', 'timeseries']);
 
 interface SubsetState {
   db: string;
@@ -60,10 +70,16 @@ type Mode =
   | { kind: 'transform'; anonymizer: DocumentAnonymizer }
   | { kind: 'subset'; anonymizer: DocumentAnonymizer | null; state: SubsetState };
 
-export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
+export function anonymizeArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
+  const filtered = filterArchive(events, options);
+  return options.key ? keyedOrder(filtered, options.key, options.tempDir ? { tempDir: options.tempDir } : {}) : filtered;
+}
+
+async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
   const { rules } = options;
   const logger = options.logger ?? silentLogger;
   const anonymizer = options.key ? createAnonymizer(rules, options.key) : null;
+  const metadataContext = options.key ? createTransformContext(options.key) : null;
   const applySizeLimits = options.applySizeLimits ?? true;
   const wanted = options.collections ? new Set(options.collections) : null;
   const modes = new Map<string, Mode>();
@@ -73,28 +89,83 @@ export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, opt
 
   const keepsCollection = (collection: string) => !isExcluded(rules, collection) && (wanted === null || wanted.has(collection));
 
+  /** Prelude entries by namespace, for the collection type (view, timeseries) and the owner of bucket data. */
+  const preludeTypes = new Map<string, string>();
+
   const modeOf = (db: string, collection: string): Mode => {
     const ns = `${db}.${collection}`;
     let mode = modes.get(ns);
     if (mode) return mode;
-    if (collection.startsWith(BUCKETS_PREFIX)) {
-      // Time-series data lives in bucket documents whose layout field rules cannot address.
-      const owner = collection.slice(BUCKETS_PREFIX.length);
-      if (!keepsCollection(owner)) mode = { kind: 'drop' };
-      else if (rules.collections.has(owner) || (applySizeLimits && rules.sizeLimits.has(owner))) {
-        throw new UserError(`${db}.${owner} is a time-series collection, which field rules and size limits cannot address`, {
-          hint: `exclude ${owner} in the rules file, or remove its rules so it is copied as it is`,
-          exitCode: ExitCode.refused,
-        });
-      } else mode = { kind: 'pass' };
-    } else if (!keepsCollection(collection)) {
-      mode = { kind: 'drop' };
-    } else {
-      const doc = anonymizer?.forCollection(collection) ?? null;
-      mode = doc ? { kind: 'transform', anonymizer: doc } : { kind: 'pass' };
-    }
+    mode = anonymizer ? anonymizingMode(db, collection) : subsetMode(db, collection);
     modes.set(ns, mode);
     return mode;
+  };
+
+  /** Already anonymized input: everything kept is copied as it is. */
+  const subsetMode = (db: string, collection: string): Mode => {
+    if (collection.startsWith(BUCKETS_PREFIX)) {
+      const owner = collection.slice(BUCKETS_PREFIX.length);
+      if (!keepsCollection(owner)) return { kind: 'drop' };
+      if (applySizeLimits && rules.sizeLimits.has(owner)) {
+        throw new UserError(`${db}.${owner} is a time-series collection, which size limits cannot address`, {
+          hint: `remove the size limit of ${owner}, or exclude it in the rules file`,
+          exitCode: ExitCode.refused,
+        });
+      }
+      return { kind: 'pass' };
+    }
+    return keepsCollection(collection) ? { kind: 'pass' } : { kind: 'drop' };
+  };
+
+  /**
+   * Anonymizing: a collection is copied only when the rules name it (bucket
+   * data by its own name or its time-series collection's); anything else was
+   * refused at the prelude or is dropped.
+   */
+  const anonymizingMode = (db: string, collection: string): Mode => {
+    const owner = collection.startsWith(BUCKETS_PREFIX) ? collection.slice(BUCKETS_PREFIX.length) : collection;
+    if (!keepsCollection(owner) || !keepsCollection(collection)) return { kind: 'drop' };
+    const doc = anonymizer!.forCollection(collection) ?? anonymizer!.forCollection(collection === owner ? `${BUCKETS_PREFIX}${owner}` : owner);
+    if (!doc) {
+      // Not in the prelude (so never refused there), or `unnamed_collections: drop`.
+      if (rules.unnamedCollections === 'refuse') throw unnamedCollectionsError([`${db}.${collection}`], rules);
+      logger.warn(`${db}.${collection} is not named by the rules; it is left out (unnamed_collections: drop)`);
+      return { kind: 'drop' };
+    }
+    return { kind: 'transform', anonymizer: doc };
+  };
+
+  /** With a key: refuses (or drops) every prelude entry the rules do not name, all at once. */
+  const checkPrelude = (namespaces: NamespaceMetadata[]) => {
+    if (!anonymizer) return;
+    const unnamed: string[] = [];
+    for (const n of namespaces) {
+      preludeTypes.set(`${n.db}.${n.collection}`, n.type);
+      if (!keepsCollection(n.collection)) continue;
+      const named = anonymizer.forCollection(n.collection) ?? (n.type === 'timeseries' ? anonymizer.forCollection(`${BUCKETS_PREFIX}${n.collection}`) : null);
+      if (!named) unnamed.push(`${n.db}.${n.collection}${n.type && n.type !== 'collection' ? ` (${KNOWN_TYPES.has(n.type) ? n.type : `unknown type "${n.type}"`})` : ''}`);
+    }
+    if (unnamed.length === 0) return;
+    if (rules.unnamedCollections === 'refuse') throw unnamedCollectionsError(unnamed, rules);
+    logger.warn(`${unnamed.length} collection(s) not named by the rules are left out (unnamed_collections: drop): ${unnamed.join(', ')}`);
+  };
+
+  const scrubMetadata = (n: NamespaceMetadata): NamespaceMetadata => {
+    const mode = modeOf(n.db, n.collection);
+    if (mode.kind !== 'transform' && mode.kind !== 'subset') return n;
+    const doc = mode.kind === 'transform' ? mode.anonymizer : mode.anonymizer;
+    if (!doc || !metadataContext) return n;
+    try {
+      return { ...n, metadata: scrubCollectionMetadata(n.metadata, doc, metadataContext, `${n.db}.${n.collection}`) };
+    } catch (error) {
+      if (error instanceof ArchiveFormatError) {
+        throw new UserError(`${n.db}.${n.collection}: its collection metadata cannot be parsed (${error.message}); refusing to copy it un-scrubbed`, {
+          hint: 'the archive is damaged or not a mongodump archive; take a new snapshot',
+          exitCode: ExitCode.corrupt,
+        });
+      }
+      throw error;
+    }
   };
 
   const planSubsets = (namespaces: NamespaceMetadata[]) => {
@@ -157,6 +228,12 @@ export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, opt
       try {
         return anonymizeBytes(bytes, doc);
       } catch (error) {
+        if (error instanceof UnnamedFieldError) {
+          throw new UserError(`${ns}: field ${error.path} (document #${index}) is not named by any rule, and the rules say unnamed_fields: refuse`, {
+            hint: `add a rule for it under rules.${collection}.fields in ${rules.fileName} (a transform, or keep with a reason), or give ${collection} a default`,
+            exitCode: ExitCode.refused,
+          });
+        }
         if (error instanceof UndecodableDocumentError) {
           throw new UserError(`${ns}: document #${index} cannot be decoded (${error.message}); refusing to pass it on un-anonymized`, {
             hint: 'the archive is damaged or not a mongodump archive; take a new snapshot',
@@ -188,14 +265,16 @@ export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, opt
   try {
     for await (const event of events) {
       if (event.type === 'prelude') {
-        const namespaces = event.namespaces.filter((n) => modeOf(n.db, n.collection).kind !== 'drop');
+        checkPrelude(event.namespaces);
+        const kept = event.namespaces.filter((n) => modeOf(n.db, n.collection).kind !== 'drop');
         if (wanted) {
           for (const name of wanted) {
             if (!event.namespaces.some((n) => n.collection === name)) logger.warn(`collection ${name} was asked for but is not in the archive`);
           }
         }
-        planSubsets(namespaces);
-        yield namespaces.length === event.namespaces.length ? event : { ...event, namespaces };
+        planSubsets(kept);
+        const namespaces = anonymizer ? kept.map(scrubMetadata) : kept;
+        yield anonymizer === null && namespaces.length === event.namespaces.length ? event : { ...event, namespaces };
         continue;
       }
       const mode = modeOf(event.db, event.collection);
@@ -228,6 +307,13 @@ export async function* anonymizeArchive(events: AsyncIterable<ArchiveEvent>, opt
     for (const state of subsets) await state.spool?.close().catch(() => undefined);
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   }
+}
+
+function unnamedCollectionsError(namespaces: string[], rules: Rules): UserError {
+  return new UserError(`${namespaces.length} collection(s) are not named by the rules, so nothing says how to anonymize them: ${namespaces.join(', ')}`, {
+    hint: `name each under rules: in ${rules.fileName} (fields, or a default such as { transform: mask }), list it under exclusions, or set unnamed_collections: drop`,
+    exitCode: ExitCode.refused,
+  });
 }
 
 /** Replays a spooled collection, keeping what its size limit and its parent allow. */

@@ -10,10 +10,12 @@ import { ExitCode, UserError } from '../errors.js';
 import type { TransformContext } from './transforms/types.js';
 
 export const KEY_ENV_VAR = 'SYRF_ANONYMIZATION_KEY';
-/** 32 characters of `openssl rand -base64 32` carry about 190 bits. */
+/** The shortest key that can carry MIN_KEY_BITS: 43 base64 characters (`openssl rand -base64 32`). */
 export const MIN_KEY_LENGTH = 32;
+/** Pseudonyms are only as strong as the key: it must be as hard to guess as the HMAC-SHA256 output. */
+export const MIN_KEY_BITS = 256;
 
-const KEY_HINT = `set ${KEY_ENV_VAR} or pass --key-file PATH (a mounted Secret) holding at least ${MIN_KEY_LENGTH} random characters, e.g. from \`openssl rand -base64 48\``;
+const KEY_HINT = `set ${KEY_ENV_VAR} or pass --key-file PATH (a mounted Secret) holding a random key of at least ${MIN_KEY_BITS} bits, generated with \`openssl rand -base64 48\` (64 characters)`;
 
 export async function loadAnonymizationKey(opts: { keyFile?: string; env?: NodeJS.ProcessEnv }): Promise<Buffer> {
   const env = opts.env ?? process.env;
@@ -43,13 +45,37 @@ export async function loadAnonymizationKey(opts: { keyFile?: string; env?: NodeJ
   }
   // Secrets mounted from files usually end with a newline; it is not part of the key.
   const key = text.replace(/[\r\n]+$/, '');
-  if (key.length < MIN_KEY_LENGTH) {
-    throw new UserError(`the anonymization key from the ${source} is too short (${key.length} characters, need at least ${MIN_KEY_LENGTH})`, {
-      hint: KEY_HINT,
-      exitCode: ExitCode.refused,
-    });
+  const weakness = keyWeakness(key);
+  if (weakness) {
+    throw new UserError(`the anonymization key from the ${source} is too weak: ${weakness}`, { hint: KEY_HINT, exitCode: ExitCode.refused });
   }
   return Buffer.from(key, 'utf8');
+}
+
+/**
+ * Why `key` cannot carry MIN_KEY_BITS of entropy, or null. The estimate is
+ * length × log2(size of the character classes it uses) — what a random key
+ * over that alphabet would carry — and keys that are visibly not random
+ * (few distinct characters, one character dominating) are refused whatever
+ * their length. Never names a character of the key.
+ */
+export function keyWeakness(key: string): string | null {
+  const characters = [...key];
+  if (characters.length < MIN_KEY_LENGTH) return `${characters.length} characters, need at least ${MIN_KEY_LENGTH}`;
+  const counts = new Map<string, number>();
+  for (const c of characters) counts.set(c, (counts.get(c) ?? 0) + 1);
+  if (counts.size < 10) return `it uses only ${counts.size} distinct characters; a random key uses dozens`;
+  let shannon = 0;
+  for (const n of counts.values()) shannon -= (n / characters.length) * Math.log2(n / characters.length);
+  if (shannon < 3) return 'its characters repeat far more than in a random key';
+  let alphabet = 0;
+  if (/[a-z]/.test(key)) alphabet += 26;
+  if (/[A-Z]/.test(key)) alphabet += 26;
+  if (/[0-9]/.test(key)) alphabet += 10;
+  if (/[^a-zA-Z0-9]/.test(key)) alphabet += 32;
+  const bits = Math.floor(characters.length * Math.log2(alphabet));
+  if (bits < MIN_KEY_BITS) return `${characters.length} characters from a ${alphabet}-symbol alphabet carry at most ${bits} bits, need ${MIN_KEY_BITS}`;
+  return null;
 }
 
 /**

@@ -2,49 +2,314 @@
  * Heuristics for values and field names that look like personal data. They
  * err towards reporting: a false alarm costs a `keep` with a reason, a miss
  * costs a leak.
+ *
+ * Everything here runs in time linear in the input. Values come from
+ * production and may be many megabytes of hostile text, so no pattern may
+ * backtrack over unbounded input: emails are found by scanning outwards from
+ * each `@` (each character is visited a bounded number of times), and the few
+ * regular expressions left either match a fixed-length shape or have
+ * character classes that cannot overlap.
  */
 import { isIP } from 'node:net';
 
-export type PiiKind = 'email' | 'phone' | 'person-name' | 'auth-id' | 'ip-address';
+export type PiiKind =
+  | 'email'
+  | 'encoded-email'
+  | 'phone'
+  | 'person-name'
+  | 'auth-id'
+  | 'ip-address'
+  | 'orcid'
+  | 'profile-url'
+  | 'birth-date'
+  | 'postal-address';
 
-const EMAIL_ANYWHERE = /[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
-const AUTH_ID = /^(?:auth0|google-oauth2|github|windowslive|facebook|twitter|linkedin|apple|samlp|waad|adfs|oidc|email|sms|orcid)\|[^\s|]{4,}$/i;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
-// International (+44 131 ...), or grouped national numbers (0131 650 1000, (555) 123-4567).
-const PHONE_INTERNATIONAL = /^\+\d[\d\s().-]{6,20}\d$/;
-const PHONE_GROUPED = /^\(?\d{2,5}\)?[\s.-]\d{2,5}(?:[\s.-]\d{2,5}){0,3}$/;
+export interface PiiSpan {
+  /** UTF-16 offsets into the text, `end` exclusive. */
+  start: number;
+  end: number;
+  kind: PiiKind;
+}
 
-const NAME_FIELD = /^(?:first|last|given|family|middle|maiden|sur|full|display|user|nick|contact|author|owner|person|real)_?name$|^surname$|^forename$|^(?:given|family)_?names?$/i;
-const EMAIL_FIELD = /e-?mail/i;
-const PHONE_FIELD = /^(?:.*phone.*|mobile|tel|telephone|fax|.*phone_?number)$/i;
-const AUTH_FIELD = /^(?:auth0_?id|.*auth0.*|oauth_?id|openid|identity_?provider_?id)$/i;
-const IP_FIELD = /^(?:ip|ip_?address|.*_ip|remote_?addr(?:ess)?|client_?ip|last_?login_?ip)$/i;
+/** Field names are matched on their tail only: every name pattern is anchored at the end. */
+const NAME_TAIL = 64;
+/** Keys longer than this are treated as data, not as field names. */
+const MAX_PLAIN_KEY = 200;
+const MIN_BASE64_RUN = 8;
 
-/** Kinds of personal data `text` looks like. */
+const AUTH_PROVIDERS = 'auth0|google-oauth2|github|windowslive|facebook|twitter|linkedin|apple|samlp|waad|adfs|oidc|email|sms|orcid';
+const AUTH_ID_WHOLE = new RegExp(`^(?:${AUTH_PROVIDERS})\\|[^\\s|]{4,}$`, 'i');
+const AUTH_ID_ANYWHERE = new RegExp(`(?<![A-Za-z0-9-])(?:${AUTH_PROVIDERS})\\|[^\\s|]{4,}`, 'gi');
+const ORCID = /(?<![0-9A-Za-z-])\d{4}-\d{4}-\d{4}-\d{3}[\dXx](?![0-9A-Za-z])/g;
+const IPV4 = /(?<![\d.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![\d.])/g;
+const PROFILE_URL = /(?<![A-Za-z0-9.-])(?:(?:www\.)?linkedin\.com\/in|(?:www\.)?researchgate\.net\/profile|(?:www\.)?facebook\.com|(?:www\.)?twitter\.com|x\.com|github\.com|scholar\.google\.[a-z.]{2,10}\/citations)\/[^\s"'<>)]+/gi;
+const ISO_DATE_AT_START = /^\d{4}-\d{2}-\d{2}/;
+const PERSON_LIKE_KEY = /^[\p{L}'’.-]+(?:\s+[\p{L}'’.-]+){1,3}$/u;
+
+const NAME_FIELD = /names?$/i;
+const NOT_A_PERSON_NAME =
+  /(?:file|project|study|stud(?:y|ies)|collection|database|db|table|index|host|server|domain|type|class|app|application|stage|step|category|tag|field|column|attribute|property|key|method|action|event|state|status|country|city|institution|organi[sz]ation|company|journal|species|strain|drug|intervention|outcome|model|disease|procedure|unit|label|template|form|question|option|variable|schema|bucket|queue|job|task|role|permission|feature|package|module|product|brand|trial|phase|arm|cohort|experiment|protocol|reference|source|target|system|service|resource|file_?path|path|display_?type|sheet|section|stage|group|team)_?names?$/i;
+const ACTOR_FIELD = /(?:ed|er)_?by$/i;
+const ROLE_FIELD =
+  /(?:reviewer|annotator|author|owner|creator|editor|assignee|submitter|investigator|member|contact|person|user|screener|moderator|requester|recipient|sender|participant|collaborator|supervisor|curator|uploader|signatory|inviter|invitee|surname|forename)s?(?:_?(?:full_?)?names?)?$/i;
+const EMAIL_FIELD = /e-?mails?(?:_?address(?:es)?)?$/i;
+const PHONE_FIELD = /(?:phone|mobile|^tel|telephone|^fax|phone_?number)s?$/i;
+const AUTH_FIELD = /(?:auth0.*|oauth_?id|openid|identity_?provider_?id|external_?user_?id|subject_?id)$/i;
+const IP_FIELD = /(?:^ip|ip_?address|_ip|remote_?addr(?:ess)?|client_?ip|last_?login_?ip)$/i;
+const ORCID_FIELD = /orcid/i;
+const BIRTH_FIELD = /(?:birth_?(?:date|day)|date_?of_?birth|^dob)$/i;
+const ADDRESS_FIELD = /(?:(?:home|postal|street|mailing|work|residential)_?address(?:es)?|street|postcode|post_?code|zip_?code|^zip)$/i;
+
+/** Non-overlapping spans of personal data inside `text`, in order. Linear in `text.length`. */
+export function findPiiSpans(text: string): PiiSpan[] {
+  const spans: PiiSpan[] = [];
+  scanEmails(text, spans);
+  if (text.includes('%')) scanPercentEncodedEmails(text, spans);
+  // Cheap necessary-character tests skip whole patterns on most text.
+  if (text.includes('|')) collect(text, AUTH_ID_ANYWHERE, 'auth-id', spans);
+  if (text.includes('-')) collect(text, ORCID, 'orcid', spans);
+  if (text.includes('/')) collect(text, PROFILE_URL, 'profile-url', spans);
+  if (text.includes('.')) collect(text, IPV4, 'ip-address', spans);
+  scanPhones(text, spans);
+  scanBase64Emails(text, spans);
+  return withoutOverlaps(spans);
+}
+
+/** Kinds of personal data `text` looks like, as a whole or anywhere inside it. */
 export function detectValue(text: string): PiiKind[] {
-  const kinds: PiiKind[] = [];
   const trimmed = text.trim();
-  if (trimmed === '') return kinds;
-  if (EMAIL_ANYWHERE.test(trimmed)) kinds.push('email');
-  if (AUTH_ID.test(trimmed)) kinds.push('auth-id');
-  if (isIP(trimmed) !== 0) kinds.push('ip-address');
-  if (!ISO_DATE.test(trimmed) && looksLikePhone(trimmed)) kinds.push('phone');
-  return kinds;
+  if (trimmed === '') return [];
+  const kinds = new Set<PiiKind>(findPiiSpans(trimmed).map((s) => s.kind));
+  if (AUTH_ID_WHOLE.test(trimmed)) kinds.add('auth-id');
+  if (trimmed.length <= 64 && isIP(trimmed) !== 0) kinds.add('ip-address');
+  return ORDER.filter((k) => kinds.has(k));
 }
 
-function looksLikePhone(text: string): boolean {
-  const digits = text.replace(/\D/g, '').length;
-  if (digits < 7 || digits > 15) return false;
-  return PHONE_INTERNATIONAL.test(text) || PHONE_GROUPED.test(text);
-}
+const ORDER: PiiKind[] = ['email', 'encoded-email', 'phone', 'person-name', 'auth-id', 'ip-address', 'orcid', 'profile-url', 'birth-date', 'postal-address'];
 
 /** Kinds of personal data a field with this name (the last path part) is likely to hold. */
 export function detectFieldName(name: string): PiiKind[] {
+  const tail = name.slice(-NAME_TAIL);
   const kinds: PiiKind[] = [];
-  if (NAME_FIELD.test(name)) kinds.push('person-name');
-  if (EMAIL_FIELD.test(name)) kinds.push('email');
-  if (PHONE_FIELD.test(name)) kinds.push('phone');
-  if (AUTH_FIELD.test(name)) kinds.push('auth-id');
-  if (IP_FIELD.test(name)) kinds.push('ip-address');
+  if ((NAME_FIELD.test(tail) && !NOT_A_PERSON_NAME.test(tail)) || ACTOR_FIELD.test(tail) || ROLE_FIELD.test(tail)) kinds.push('person-name');
+  if (EMAIL_FIELD.test(tail)) kinds.push('email');
+  if (PHONE_FIELD.test(tail)) kinds.push('phone');
+  if (AUTH_FIELD.test(tail)) kinds.push('auth-id');
+  if (IP_FIELD.test(tail)) kinds.push('ip-address');
+  if (ORCID_FIELD.test(tail)) kinds.push('orcid');
+  if (BIRTH_FIELD.test(tail)) kinds.push('birth-date');
+  if (ADDRESS_FIELD.test(tail)) kinds.push('postal-address');
   return kinds;
+}
+
+/**
+ * A document key that is itself personal data: an email (plain, URL- or
+ * base64-encoded), phone, auth id, ORCID, or a person-name-like phrase of
+ * 2-4 words. Maps keyed by such values must not keep their keys.
+ */
+export function looksLikePiiKey(key: string): boolean {
+  if (key.length > MAX_PLAIN_KEY) return true;
+  if (detectValue(key).length > 0) return true;
+  return PERSON_LIKE_KEY.test(key.trim());
+}
+
+function collect(text: string, pattern: RegExp, kind: PiiKind, spans: PiiSpan[]): void {
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    spans.push({ start: match.index, end: match.index + match[0].length, kind });
+    if (match[0].length === 0) pattern.lastIndex++;
+  }
+}
+
+function isLocalChar(code: number): boolean {
+  // A-Z a-z 0-9 . _ % + ' -
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 46 || code === 95 || code === 37 || code === 43 || code === 39 || code === 45;
+}
+
+function isDomainChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 46 || code === 45;
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+/** Length of the at-sign token at `i`: `@`, or `%40` (URL-encoded); 0 when there is none. */
+function atSignAt(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  if (code === 64) return 1;
+  if (code === 37 && text.charCodeAt(i + 1) === 52 && text.charCodeAt(i + 2) === 48) return 3;
+  return 0;
+}
+
+/**
+ * Emails, found by growing outwards from each at-sign. A left scan never
+ * passes the previous at-sign and a right scan stops at the next one, so each
+ * character is read at most twice whatever the input.
+ */
+function scanEmails(text: string, spans: PiiSpan[]): void {
+  let boundary = 0;
+  for (let i = 0; i < text.length; i++) {
+    const at = atSignAt(text, i);
+    if (at === 0) continue;
+    let start = i;
+    while (start > boundary && isLocalChar(text.charCodeAt(start - 1))) start--;
+    while (start < i && text.charCodeAt(start) === 46) start++;
+    let end = i + at;
+    while (end < text.length && isDomainChar(text.charCodeAt(end))) end++;
+    boundary = i + at;
+    // Trim trailing dots/hyphens ("mail me at a@b.org.").
+    while (end > i + at && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;
+    if (start < i && validDomain(text, i + at, end)) {
+      spans.push({ start, end, kind: at === 1 ? 'email' : 'encoded-email' });
+    }
+    i = boundary - 1;
+  }
+}
+
+/** Emails written entirely in %XX escapes (`jane%2Edoe%40uni%2Eorg`), mapped back to offsets in `text`. */
+function scanPercentEncodedEmails(text: string, spans: PiiSpan[]): void {
+  const decoded: string[] = [];
+  const origin: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    origin.push(i);
+    if (text.charCodeAt(i) === 37 && isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2))) {
+      decoded.push(String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16)));
+      i += 2;
+    } else decoded.push(text[i]!);
+  }
+  origin.push(text.length);
+  const found: PiiSpan[] = [];
+  scanEmails(decoded.join(''), found);
+  for (const span of found) spans.push({ start: origin[span.start]!, end: origin[span.end]!, kind: 'encoded-email' });
+}
+
+function isHex(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
+}
+
+function validDomain(text: string, from: number, to: number): boolean {
+  let lastDot = to - 1;
+  while (lastDot > from && text.charCodeAt(lastDot) !== 46) lastDot--;
+  if (lastDot <= from || lastDot >= to - 2) return false;
+  for (let j = lastDot + 1; j < to; j++) if (!isLetter(text.charCodeAt(j))) return false;
+  return true;
+}
+
+/**
+ * Phone numbers inside text: a maximal run of digits and separators with
+ * 7-15 digits that starts with `+`, has an area code in brackets, has at
+ * least three digit groups, or is a 10-11 digit number starting with 0.
+ * Runs glued to letters or to `/` and `.` (DOIs, versions, ids) are not phones.
+ */
+function scanPhones(text: string, spans: PiiSpan[]): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const code = text.charCodeAt(i);
+    const startsRun = isDigit(code) || ((code === 43 || code === 40) && isDigit(text.charCodeAt(i + 1)));
+    if (!startsRun) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let end = i;
+    while (end < n && isPhoneChar(text.charCodeAt(end)) && !(text.charCodeAt(end) === 32 && text.charCodeAt(end + 1) === 32)) end++;
+    while (end > start && !isDigit(text.charCodeAt(end - 1))) end--;
+    i = Math.max(end, start + 1);
+    if (isGlued(text.charCodeAt(start - 1)) || isGluedAfter(text.charCodeAt(end))) continue;
+    if (looksLikePhone(text.slice(start, end))) spans.push({ start, end, kind: 'phone' });
+  }
+}
+
+function looksLikePhone(run: string): boolean {
+  let digits = 0;
+  let groups = 0;
+  let inGroup = false;
+  for (let j = 0; j < run.length; j++) {
+    if (isDigit(run.charCodeAt(j))) {
+      digits++;
+      if (!inGroup) groups++;
+      inGroup = true;
+    } else inGroup = false;
+  }
+  if (digits < 7 || digits > 15) return false;
+  if (ISO_DATE_AT_START.test(run)) return false;
+  if (run.startsWith('+')) return true;
+  if (run.startsWith('(') && groups >= 2) return true;
+  if (groups >= 3) return !isDottedQuad(run);
+  return groups === 1 && run.startsWith('0') && (digits === 10 || digits === 11);
+}
+
+function isDottedQuad(run: string): boolean {
+  IPV4.lastIndex = 0;
+  const match = IPV4.exec(run);
+  return match !== null && match[0].length === run.length;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isPhoneChar(code: number): boolean {
+  return isDigit(code) || code === 32 || code === 46 || code === 45 || code === 40 || code === 41 || code === 43;
+}
+
+function isGlued(code: number): boolean {
+  return isLetter(code) || code === 47 || code === 46 || code === 95 || code === 45 || isDigit(code);
+}
+
+function isGluedAfter(code: number): boolean {
+  return isLetter(code) || code === 47 || code === 95 || isDigit(code);
+}
+
+function isBase64Char(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 43 || code === 47 || code === 45 || code === 95;
+}
+
+/**
+ * Base64 (standard or URL-safe) runs that decode to text containing an
+ * email. Each run is decoded at the four possible alignments, so an encoded
+ * email inside a longer token is found too; work stays linear.
+ */
+function scanBase64Emails(text: string, spans: PiiSpan[]): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isBase64Char(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isBase64Char(text.charCodeAt(i))) i++;
+    let end = i;
+    while (end < n && text.charCodeAt(end) === 61 && end - i < 2) end++;
+    if (i - start < MIN_BASE64_RUN) continue;
+    for (let offset = 0; offset < 4; offset++) {
+      const decoded = Buffer.from(text.slice(start + offset, i), 'base64').toString('latin1');
+      if (!decoded.includes('@')) continue;
+      const found: PiiSpan[] = [];
+      scanEmails(decoded, found);
+      if (found.length > 0) {
+        spans.push({ start, end, kind: 'encoded-email' });
+        break;
+      }
+    }
+    i = end;
+  }
+}
+
+/** Sorted by start; a span inside (or overlapping) an earlier, longer-reaching one is dropped. */
+function withoutOverlaps(spans: PiiSpan[]): PiiSpan[] {
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: PiiSpan[] = [];
+  for (const span of spans) {
+    const last = out[out.length - 1];
+    if (last && span.start < last.end) {
+      last.end = Math.max(last.end, span.end);
+      continue;
+    }
+    out.push({ ...span });
+  }
+  return out;
 }

@@ -3,9 +3,9 @@
  * output shows original values, so it is for the production side only.
  */
 import { BSON, Binary, EJSON, type Document } from 'bson';
-import type { CollectionSample } from './coverage.js';
 import { DECODE_OPTIONS, createAnonymizer } from './engine.js';
 import { isExcluded, type Rules } from './rules.js';
+import type { CollectionSample } from './sample.js';
 import { isSubdocument } from './transforms/values.js';
 
 export const PREVIEW_WARNING = 'rules preview is for production-side use only: it prints ORIGINAL production values; never paste its output into PRs, tickets or chat';
@@ -23,7 +23,7 @@ export interface PreviewCollection {
   collection: string;
   sampled: number;
   /** What happens to the collection as a whole. */
-  treatment: 'excluded' | 'copied unchanged' | 'anonymized';
+  treatment: 'excluded' | 'refused (no rule names it)' | 'dropped (no rule names it)' | 'anonymized';
   changes: PreviewChange[];
 }
 
@@ -37,13 +37,14 @@ export function previewAnonymization(rules: Rules, key: Buffer, samples: Iterabl
     }
     const doc = anonymizer.forCollection(sample.collection);
     if (!doc) {
-      out.push({ collection: sample.collection, sampled: sample.documents.length, treatment: 'copied unchanged', changes: [] });
+      const treatment = rules.unnamedCollections === 'drop' ? 'dropped (no rule names it)' : 'refused (no rule names it)';
+      out.push({ collection: sample.collection, sampled: sample.documents.length, treatment, changes: [] });
       continue;
     }
     const changes: PreviewChange[] = [];
-    for (const original of sample.documents) {
-      const copy = BSON.deserialize(BSON.serialize(original), DECODE_OPTIONS);
-      doc.apply(copy);
+    for (const bytes of sample.documents) {
+      const original = BSON.deserialize(bytes, DECODE_OPTIONS);
+      const copy = BSON.deserialize(doc.anonymize(bytes), DECODE_OPTIONS);
       const id = show(original._id);
       diff(original, copy, '', (path, before, after) => changes.push({ collection: sample.collection, id, path, before, after }));
     }

@@ -17,7 +17,14 @@ function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
 export interface ParsedTransformSpec {
   transform: string;
   params: Record<string, unknown>;
+  /** Scrub personal data out of kept strings; only for keep and keep_subtree (default true there). */
+  scrub?: boolean;
+  /** `hash`: the keys of the subdocument at this path are replaced by keyed pseudonyms. */
+  keys?: 'hash';
 }
+
+/** Options every rule may carry, next to the transform's own parameters. */
+const RULE_OPTIONS = ['scrub', 'keys'] as const;
 
 /** `Email: hash_email` is shorthand for `Email: { transform: hash_email }`. */
 const transformSpec = z
@@ -29,7 +36,7 @@ const transformSpec = z
     }),
   )
   .transform((input, ctx): ParsedTransformSpec => {
-    const { transform, ...rest } = input;
+    const { transform, scrub, keys, ...rest } = input;
     const definition = findTransform(transform);
     if (!definition) {
       ctx.issues.push({
@@ -46,14 +53,27 @@ const transformSpec = z
       for (const issue of parsed.error.issues) {
         const message =
           issue.code === 'unrecognized_keys'
-            ? `unknown parameter ${quoteList(issue.keys)} for transform "${transform}"; ${allowed.length ? `allowed: transform, ${allowed.join(', ')}` : 'it takes no parameters'}`
+            ? `unknown parameter ${quoteList(issue.keys)} for transform "${transform}"; allowed: ${['transform', ...allowed, ...RULE_OPTIONS].join(', ')}`
             : `transform "${transform}": ${polishMessage(issue.message)}`;
         const path = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
         ctx.issues.push({ code: 'custom', path: path as PropertyKey[], message, input: rest });
       }
       return z.NEVER;
     }
-    return { transform, params: parsed.data as Record<string, unknown> };
+    const options: Pick<ParsedTransformSpec, 'scrub' | 'keys'> = {};
+    if (scrub !== undefined) {
+      if (typeof scrub !== 'boolean') ctx.issues.push({ code: 'custom', path: ['scrub'], message: 'scrub is true or false', input: scrub });
+      else if (!definition.keepsValue) {
+        ctx.issues.push({ code: 'custom', path: ['scrub'], message: `scrub applies to kept strings only (keep, keep_subtree), not to "${transform}"`, input: scrub });
+      } else options.scrub = scrub;
+    }
+    if (keys !== undefined) {
+      if (keys !== 'hash') ctx.issues.push({ code: 'custom', path: ['keys'], message: 'keys: hash is the only option (keys are replaced by keyed pseudonyms)', input: keys });
+      else if (definition.wholeValue) {
+        ctx.issues.push({ code: 'custom', path: ['keys'], message: `"${transform}" replaces the whole value, so there are no keys left to hash`, input: keys });
+      } else options.keys = 'hash';
+    }
+    return { transform, params: parsed.data as Record<string, unknown>, ...options };
   });
 
 const follows = strictObject({
@@ -76,7 +96,11 @@ const sizeLimit = strictObject({
 });
 
 export const rulesFileSchema = strictObject({
-  version: z.literal(1).optional(),
+  version: z.union([z.literal(1), z.literal(2)], { error: 'version is 1 or 2' }).optional(),
+  /** What happens to a field no rule names: mask it (default) or fail the run. */
+  unnamed_fields: z.enum(['mask', 'refuse']).optional(),
+  /** What happens to a collection no rule, exclusion or size limit names: fail the run (default) or leave it out. */
+  unnamed_collections: z.enum(['refuse', 'drop']).optional(),
   rules: z.record(z.string(), collectionRules.nullable()).nullable().optional(),
   exclusions: z.array(z.string().min(1)).nullable().optional(),
   size_limits: z.record(z.string(), sizeLimit).nullable().optional(),

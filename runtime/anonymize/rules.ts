@@ -7,32 +7,48 @@ import { readFile } from 'node:fs/promises';
 import { ExitCode, UserError } from '../errors.js';
 import { PATH_SYNTAX_HELP, normalizePath, parseFieldPath, type PathSegment } from './paths.js';
 import { polishMessage, rulesFileSchema, type ParsedTransformSpec, type RulesFile } from './rules-schema.js';
+import { detectFieldName } from './pii.js';
 import { findTransform } from './transforms/registry.js';
 import { loadYaml, YamlProblem, type KeyPath, type PositionIndex } from '../yaml/load.js';
 
 export interface TransformSpec {
   transform: string;
   params: Record<string, unknown>;
-  /** True for `keep`: the value is published as it is. */
+  /** True for `keep` and `keep_subtree`: the value is published as it is (strings scrubbed unless `scrub` is false). */
   keepsValue: boolean;
+  /** True for `keep_subtree`: every descendant is kept, not only the named path. */
+  keepsSubtree: boolean;
+  /** Kept strings are scrubbed of emails, phone numbers, profile URLs...; true unless the rule says `scrub: false`. */
+  scrub: boolean;
+  /** `hash`: keys of a subdocument at this path are replaced by keyed pseudonyms. */
+  keys: 'hash' | null;
   line: number;
 }
 
 export interface FieldRule extends TransformSpec {
-  /** As written, e.g. `Members[].Email`. */
+  /** As written, e.g. `Members[].Email` or `Contact\.Email`. */
   path: string;
+  /** Literal field names, escapes resolved. */
   segments: PathSegment[];
-  /** Without array markers, e.g. `Members.Email`. */
+  /** Without array markers (escapes kept), e.g. `Members.Email`. */
   normalized: string;
 }
 
 export interface CollectionRules {
   collection: string;
   fields: FieldRule[];
-  /** Applied to every field no rule names (`_id` excepted); `privacy_by_default: true` means `mask`. */
+  /**
+   * Applied to every leaf no rule covers (`default:` in the file, or mask for
+   * `privacy_by_default: true`); null means the file's `unnamed_fields`.
+   */
   default: TransformSpec | null;
   privacyByDefault: boolean;
 }
+
+/** What happens to a leaf path no rule names. */
+export type UnnamedFields = 'mask' | 'refuse';
+/** What happens to a collection no rule, exclusion or size limit names. */
+export type UnnamedCollections = 'refuse' | 'drop';
 
 export interface Follows {
   collection: string;
@@ -50,6 +66,9 @@ export interface SizeLimit {
 export interface Rules {
   fileName: string;
   sha256: string;
+  version: 1 | 2;
+  unnamedFields: UnnamedFields;
+  unnamedCollections: UnnamedCollections;
   collections: ReadonlyMap<string, CollectionRules>;
   exclusions: readonly string[];
   sizeLimits: ReadonlyMap<string, SizeLimit>;
@@ -116,10 +135,26 @@ export function knownCollections(rules: Rules): string[] {
   return [...names].sort();
 }
 
-/** Listed in `exclusions` (a trailing `*` matches any suffix), or a `system.*` collection, which is never copied. */
+export const BUCKETS_PREFIX = 'system.buckets.';
+
+/**
+ * Listed in `exclusions` (a trailing `*` matches any suffix), or a `system.*`
+ * collection, which is never copied. Time-series buckets
+ * (`system.buckets.X`) are the exception: they are data, copied only when a
+ * rule names them, and excluded with their collection X.
+ */
 export function isExcluded(rules: Rules, collection: string): boolean {
+  if (collection.startsWith(BUCKETS_PREFIX)) {
+    const owner = collection.slice(BUCKETS_PREFIX.length);
+    return rules.exclusions.some((pattern) => matchesExclusion(pattern, owner) || matchesExclusion(pattern, collection));
+  }
   if (collection.startsWith('system.')) return true;
   return rules.exclusions.some((pattern) => matchesExclusion(pattern, collection));
+}
+
+/** Named under `rules` or `size_limits`: the collection is copied, every field through its rules or the default. */
+export function isNamedCollection(rules: Rules, collection: string): boolean {
+  return rules.collections.has(collection) || rules.sizeLimits.has(collection);
 }
 
 function matchesExclusion(pattern: string, collection: string): boolean {
@@ -133,7 +168,7 @@ interface Problem {
 
 function buildRules(file: RulesFile, fileName: string, sha256: string, positions: PositionIndex, problems: Problem[]): Rules {
   const exclusions = file.exclusions ?? [];
-  const excluded = (name: string) => name.startsWith('system.') || exclusions.some((p) => matchesExclusion(p, name));
+  const excluded = (name: string) => (name.startsWith('system.') && !name.startsWith(BUCKETS_PREFIX)) || exclusions.some((p) => matchesExclusion(p, name));
 
   const collections = new Map<string, CollectionRules>();
   for (const [collection, entry] of Object.entries(file.rules ?? {})) {
@@ -150,7 +185,9 @@ function buildRules(file: RulesFile, fileName: string, sha256: string, positions
         problems.push({ path: fieldAt, message: `"${path}" is not a field path; ${PATH_SYNTAX_HELP}` });
         continue;
       }
-      fields.push({ ...toSpec(spec, positions.lineOf(fieldAt)), path, segments, normalized: normalizePath(path) });
+      const rule: FieldRule = { ...toSpec(spec, positions.lineOf(fieldAt)), path, segments, normalized: normalizePath(path) };
+      checkUniqueness(rule, fieldAt, problems);
+      fields.push(rule);
     }
     checkOverlaps(fields, at, problems);
     if (entry?.default && entry.privacy_by_default) {
@@ -160,7 +197,7 @@ function buildRules(file: RulesFile, fileName: string, sha256: string, positions
     const defaultSpec = entry?.default
       ? toSpec(entry.default, positions.lineOf([...at, 'default']))
       : privacyByDefault
-        ? { transform: 'mask', params: {}, keepsValue: false, line: positions.lineOf([...at, 'privacy_by_default']) }
+        ? { ...toSpec({ transform: 'mask', params: {} }, 0), line: positions.lineOf([...at, 'privacy_by_default']) }
         : null;
     collections.set(collection, { collection, fields, default: defaultSpec, privacyByDefault });
   }
@@ -190,11 +227,43 @@ function buildRules(file: RulesFile, fileName: string, sha256: string, positions
   }
   checkFollowCycles(sizeLimits, problems);
 
-  return { fileName, sha256, collections, exclusions, sizeLimits };
+  return {
+    fileName,
+    sha256,
+    version: file.version ?? 1,
+    unnamedFields: file.unnamed_fields ?? 'mask',
+    unnamedCollections: file.unnamed_collections ?? 'refuse',
+    collections,
+    exclusions,
+    sizeLimits,
+  };
 }
 
 function toSpec(spec: ParsedTransformSpec, line: number): TransformSpec {
-  return { transform: spec.transform, params: spec.params, keepsValue: findTransform(spec.transform)?.keepsValue === true, line };
+  const definition = findTransform(spec.transform);
+  const keepsValue = definition?.keepsValue === true;
+  return {
+    transform: spec.transform,
+    params: spec.params,
+    keepsValue,
+    keepsSubtree: definition?.keepsSubtree === true,
+    scrub: keepsValue && spec.scrub !== false,
+    keys: spec.keys ?? null,
+    line,
+  };
+}
+
+/** Transforms whose numbered or readable output is no address and would merge people; email fields need hash_email. */
+const NOT_FOR_EMAILS = new Set(['sequential', 'sequential_suffix', 'fake_name']);
+
+function checkUniqueness(rule: FieldRule, at: KeyPath, problems: Problem[]): void {
+  const last = rule.segments[rule.segments.length - 1]?.name ?? '';
+  if (NOT_FOR_EMAILS.has(rule.transform) && detectFieldName(last).includes('email')) {
+    problems.push({
+      path: [...at, 'transform'],
+      message: `"${rule.path}" holds email addresses; ${rule.transform} does not give each address its own pseudonym address; use hash_email`,
+    });
+  }
 }
 
 function checkCollectionName(name: string, at: KeyPath, problems: Problem[]): void {
@@ -203,24 +272,27 @@ function checkCollectionName(name: string, at: KeyPath, problems: Problem[]): vo
   }
 }
 
-/** A rule on `Contact` and another on `Contact.Email` would fight; only `keep` on the outer one may be refined. */
+/** A rule on `Contact` and another on `Contact.Email` would fight; only a keep (or keep_subtree) on the outer one may be refined. */
 function checkOverlaps(fields: FieldRule[], at: KeyPath, problems: Problem[]): void {
+  // Literal names may contain dots, so paths are compared segment by segment.
+  const keyOf = (names: readonly string[]) => names.join('\0');
   const byPath = new Map<string, FieldRule>();
   for (const field of fields) {
-    const existing = byPath.get(field.normalized);
+    const key = keyOf(field.segments.map((s) => s.name));
+    const existing = byPath.get(key);
     if (existing) {
       problems.push({ path: [...at, 'fields', field.path], message: `"${field.path}" names the same field as "${existing.path}"` });
     }
-    byPath.set(field.normalized, field);
+    byPath.set(key, field);
   }
   for (const field of fields) {
-    const parts = field.normalized.split('.');
-    for (let n = 1; n < parts.length; n++) {
-      const ancestor = byPath.get(parts.slice(0, n).join('.'));
+    const names = field.segments.map((s) => s.name);
+    for (let n = 1; n < names.length; n++) {
+      const ancestor = byPath.get(keyOf(names.slice(0, n)));
       if (ancestor && !ancestor.keepsValue) {
         problems.push({
           path: [...at, 'fields', field.path],
-          message: `"${field.path}" is inside "${ancestor.path}", which is already transformed as a whole by ${ancestor.transform}; only a "keep" rule can be refined by rules below it`,
+          message: `"${field.path}" is inside "${ancestor.path}", which is already transformed as a whole by ${ancestor.transform}; only a keep or keep_subtree rule can be refined by rules below it`,
         });
       }
     }

@@ -10,9 +10,13 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ArchiveWriter, createGzipArchiveWriter, openArchive, writeEvents, type NamespaceWriteSummary } from '../archive/index.js';
 import { ExitCode, UserError } from '../errors.js';
+import type { ArchiveEvent } from '../archive/types.js';
+import { checkedEvents, type SampleSize } from './check-stage.js';
 import { anonymizeArchive, type AnonymizeOptions } from './filter.js';
 
 export interface AnonymizeFileOptions extends AnonymizeOptions {
+  /** The coverage check run over the input before anything is written (default: every document; unmatched rules are warnings unless strict). */
+  coverage?: { sample?: SampleSize; strict?: boolean };
   /** A path, or '-' for stdin. */
   input: string;
   /** A path, or '-' for stdout. */
@@ -27,7 +31,7 @@ export async function anonymizeFile(options: AnonymizeFileOptions): Promise<Name
   const source = options.input === '-' ? 'stdin' : options.input;
   const pipeline = async (out: NodeJS.WritableStream) => {
     const writer = options.gzip ? createGzipArchiveWriter(out) : new ArchiveWriter(out);
-    await writeEvents(anonymizeArchive(openArchive(input, { source }), options), writer);
+    await writeEvents(anonymizeArchive(withCoverageCheck(openArchive(input, { source }), options), options), writer);
     return writer.end();
   };
   try {
@@ -36,6 +40,17 @@ export async function anonymizeFile(options: AnonymizeFileOptions): Promise<Name
   } finally {
     if (options.input !== '-') input.destroy();
   }
+}
+
+/** Runs the coverage check on the way in; a failed check throws before the output is renamed into place. */
+function withCoverageCheck(events: AsyncIterable<ArchiveEvent>, options: AnonymizeFileOptions): AsyncIterable<ArchiveEvent> {
+  if (!options.key) return events;
+  return checkedEvents(events, options.rules, {
+    sample: options.coverage?.sample ?? 'all',
+    strict: options.coverage?.strict ?? false,
+    ...(options.collections ? { collections: options.collections } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 }
 
 async function openInput(path: string): Promise<Readable> {

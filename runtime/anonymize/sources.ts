@@ -9,9 +9,11 @@ import { connectMongo } from '../mongo/connect.js';
 import { openStore } from '../store/open.js';
 import { snapshotKeys } from '../store/layout.js';
 import { resolveSnapshotId } from '../snapshot/catalog.js';
-import type { CollectionSample } from './coverage.js';
+import type { ArchiveEvent } from '../archive/types.js';
+import { checkedEvents, type CheckStageOptions } from './check-stage.js';
+import { checkCoverage, type CoverageReport } from './coverage.js';
 import type { Rules } from './rules.js';
-import { sampleArchive, sampleDatabase, type SampleOptions } from './sample.js';
+import { sampleArchive, sampleDatabase, type CollectionSample, type SampleOptions } from './sample.js';
 
 export type SampleSource =
   | { kind: 'database'; uri: string; db: string }
@@ -41,21 +43,26 @@ export function chooseSource(opts: { uri?: string; db?: string; archive?: string
   return { kind: 'snapshot', store: opts.from, id: opts.snapshot };
 }
 
-export async function loadSamples(source: SampleSource, rules: Rules, options: SampleOptions): Promise<CollectionSample[]> {
+/** The coverage report for a source; archives and snapshots are streamed, so `sample: 'all'` needs no memory per document. */
+export async function checkSource(source: SampleSource, rules: Rules, options: CheckStageOptions): Promise<CoverageReport> {
+  let report: CoverageReport | null = null;
+  const onReport = (r: CoverageReport) => (report = r);
   if (source.kind === 'database') {
-    const client = await connectMongo(source.uri);
-    try {
-      const samples: CollectionSample[] = [];
-      for await (const sample of sampleDatabase(client.db(source.db), rules, options)) samples.push(sample);
-      return samples;
-    } finally {
-      await client.close();
-    }
+    const samples = await loadSamples(source, rules, { size: options.sample ?? 'all', ...(options.collections ? { collections: [...options.collections] } : {}) });
+    return checkCoverage(rules, samples, options);
   }
+  await withArchive(source, async (events) => {
+    for await (const _ of checkedEvents(events, rules, { ...options, refuse: false, onReport })) void _;
+  });
+  return report!;
+}
+
+/** The archive events of a file or a stored snapshot, closed afterwards. */
+export async function withArchive<T>(source: Exclude<SampleSource, { kind: 'database' }>, use: (events: AsyncIterable<ArchiveEvent>) => Promise<T>): Promise<T> {
   if (source.kind === 'archive') {
     const input = createReadStream(source.path);
     try {
-      return await sampleArchive(openArchive(input, { source: source.path }), rules, options);
+      return await use(openArchive(input, { source: source.path }));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new UserError(`archive ${source.path} does not exist`, { exitCode: ExitCode.usage, cause: error });
@@ -69,8 +76,22 @@ export async function loadSamples(source: SampleSource, rules: Rules, options: S
   const key = snapshotKeys(await resolveSnapshotId(store, source.id)).dump;
   const input = await store.read(key);
   try {
-    return await sampleArchive(openArchive(input, { source: store.describe(key) }), rules, options);
+    return await use(openArchive(input, { source: store.describe(key) }));
   } finally {
     input.destroy();
   }
+}
+
+export async function loadSamples(source: SampleSource, rules: Rules | null, options: SampleOptions): Promise<CollectionSample[]> {
+  if (source.kind === 'database') {
+    const client = await connectMongo(source.uri);
+    try {
+      const samples: CollectionSample[] = [];
+      for await (const sample of sampleDatabase(client.db(source.db), rules, options)) samples.push(sample);
+      return samples;
+    } finally {
+      await client.close();
+    }
+  }
+  return withArchive(source, (events) => sampleArchive(events, rules, options));
 }

@@ -25,6 +25,9 @@ export async function writeArchiveToStore(
   const gzip = createParallelGzip({ level: options.gzipLevel ?? 6 });
   const hasher = new HashingStream();
   const body = new PassThrough();
+  // A failure before the store has started reading (e.g. the rules refuse the prelude) destroys `body`
+  // with nobody listening yet; without this the 'error' event would crash the process with a stack trace.
+  body.on('error', () => undefined);
   gzip.pipe(hasher).pipe(body);
   const upload = store.write(key, body, { contentType: 'application/gzip' });
   // Observed below; this keeps an early rejection from being reported as unhandled.

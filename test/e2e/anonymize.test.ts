@@ -10,12 +10,16 @@ import { gunzipSync } from 'node:zlib';
 import { Binary, BSON, type Document } from 'bson';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { createGzipArchiveWriter, openArchive } from '../../runtime/archive/index.js';
+import { DECODE_OPTIONS } from '../../runtime/anonymize/engine.js';
+import { STRICT_CORPUS_RULES, leakCorpus, type LeakCorpus } from '../support/leak-corpus.js';
+import { scanForLeaks } from '../support/leak-scanner.js';
 import { findMongoTools, runTool } from '../fixtures/archive/mongo-tools.js';
-import { runCli, spawnCli } from '../support/cli.js';
+import { repoRoot, runCli, spawnCli } from '../support/cli.js';
 import { connectMongo, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
-const KEY = 'e2e-anonymization-key-0123456789abcdefghij';
+const KEY = 'Zr8vQ2mK9xL4pT7wN1bY6cH3dF5gJ0sA-e2e-anonymization-key-u8Wq';
 const COLLECTIONS = ['pmInvestigator', 'pmProject', 'pmStudy', 'pmAuditLog'];
 const RULES = `
 rules:
@@ -84,14 +88,24 @@ describe('anonymization end to end', () => {
     const ok = await runCli(['rules', 'check', '--rules', rulesPath, '--uri', mongodbUri(), '--db', dbName]);
     expect(ok.stderr).not.toContain('unexpected failure');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('no uncovered PII-looking fields found');
+    expect(ok.stdout).toContain('no problems');
 
+    // Kept without scrubbing, an email is a finding; so is a rule for a field no document has (strict).
     const weaker = join(work.path, 'weaker.yaml');
-    writeFileSync(weaker, RULES.replace('      ContactEmail: hash_email\n', '      Name: { transform: keep, reason: titles }\n'));
+    writeFileSync(weaker, RULES.replace('      ContactEmail: hash_email\n', '      ContactEmail: { transform: keep, reason: wrong, scrub: false }\n      ContactEmial: hash_email\n'));
     const bad = await runCli(['rules', 'check', '--rules', weaker, '--uri', mongodbUri(), '--db', dbName]);
     expect(bad.code).toBe(5);
-    expect(bad.stdout).toMatch(/pmProject\s+ContactEmail\s+email/);
+    expect(bad.stdout).toMatch(/pmProject\.ContactEmail: kept value looks like personal data \(email\)/);
+    expect(bad.stdout).toMatch(/pmProject\.ContactEmial: rule matches no document/);
     expect(bad.stdout + bad.stderr).not.toContain(PII[4]);
+    // The same rules stop `syrf-db anonymize` before it writes anything.
+    const out = join(work.path, 'weaker.archive.gz');
+    const refused = await runCli(['anonymize', '--rules', weaker, '--input', archivePath, '--output', out], { env: { SYRF_ANONYMIZATION_KEY: KEY } });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/coverage check found/);
+    expect(refused.stderr).not.toContain(PII[4]);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work.path).filter((f) => f.endsWith('.partial'))).toEqual([]);
   });
 
   it('anonymizes an archive: no PII in the output, referential subset intact', async () => {
@@ -150,6 +164,107 @@ describe('anonymization end to end', () => {
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(work.path).filter((f) => f.endsWith('.partial'))).toEqual([]);
   });
+});
+
+describe('leak corpus through snapshot --anonymize against the test server', () => {
+  let client: MongoClient;
+  let work: ReturnType<typeof tempDir>;
+  let dbName: string;
+  let corpus: LeakCorpus;
+  let keyFile: string;
+
+  beforeAll(async () => {
+    client = await connectMongo();
+    work = tempDir('syrf-leak-e2e-');
+    dbName = uniqueDbName('leak_src_');
+    // What the server refuses (Decimal128, dotted keys, duplicate keys, buckets, views) is covered at the archive level (leak.test.ts).
+    corpus = leakCorpus({ seed: Number(process.env.LEAK_CORPUS_SEED ?? 7), rareOf: 2_000, ferretSafe: true });
+    const refusedByServer: string[] = [];
+    for (const c of corpus.collections) {
+      for (const d of c.documents) {
+        // Large collections in one go; a document the server refuses is reported, not silently kept out.
+        if (c.documents.length > 100) break;
+        const doc = BSON.deserialize(d, DECODE_OPTIONS);
+        const inserted = await client.db(dbName).collection(c.name).insertOne(doc).then(() => true, () => false);
+        if (inserted) continue;
+        // The server refuses some BSON types: keep every field it accepts, each in its own document.
+        for (const [name, value] of Object.entries(doc)) {
+          if (name === '_id') continue;
+          await client.db(dbName).collection(c.name).insertOne({ [name]: value }).catch(() => refusedByServer.push(`${c.name}.${name}`));
+        }
+      }
+      if (c.documents.length > 100) await client.db(dbName).collection(c.name).insertMany(c.documents.map((d) => BSON.deserialize(d, DECODE_OPTIONS)));
+    }
+    console.log(`fields the test server refused (covered at the archive level in leak.test.ts): ${refusedByServer.join(', ') || 'none'}`);
+    // PII in an index name, and where the server supports it, in a partial filter.
+    const [person] = corpus.planted.filter((p) => p.includes('@'));
+    await client.db(dbName).collection('pmInvestigator').createIndex({ Email: 1 }, { name: `by_${person}` });
+    await client
+      .db(dbName)
+      .collection('pmInvestigator')
+      .createIndex({ LastName: 1 }, { name: 'partial', partialFilterExpression: { Email: { $eq: person } } })
+      .catch(() => undefined);
+    keyFile = join(work.path, 'key');
+    writeFileSync(keyFile, randomBytes(48).toString('base64'));
+    writeFileSync(join(work.path, 'strict.yaml'), STRICT_CORPUS_RULES);
+  });
+
+  afterAll(async () => {
+    await client?.db(dbName).dropDatabase().catch(() => undefined);
+    await client?.close();
+    work?.remove();
+  });
+
+  /** Every file under `dir` (the store: dump, manifest, latest pointer), by relative path. */
+  function filesUnder(dir: string, prefix = ''): Record<string, Buffer> {
+    const out: Record<string, Buffer> = {};
+    if (!existsSync(dir)) return out;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) Object.assign(out, filesUnder(path, `${prefix}${entry.name}/`));
+      else out[`${prefix}${entry.name}`] = readFileSync(path);
+    }
+    return out;
+  }
+
+  async function snapshot(rules: string, name: string, extra: string[] = []) {
+    const store = join(work.path, name);
+    const audit = join(work.path, `${name}.audit.log`);
+    const result = await runCli(
+      ['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', `file://${store}`, '--id', '2026-11-25', '--anonymize', '--rules', rules, '--key-file', keyFile, '--audit-log', audit, ...extra],
+      { env: { SYRF_LOG_FORMAT: 'json' } },
+    );
+    const outputs: Record<string, Buffer | string> = { stdout: result.stdout, stderr: result.stderr, ...filesUnder(store) };
+    if (existsSync(audit)) outputs.audit = readFileSync(audit);
+    // A refusal is one clear error, never a crash with a stack trace.
+    expect(result.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
+    return { result, outputs, hits: scanForLeaks(outputs, corpus.planted) };
+  }
+
+  it('strict rules: the snapshot is published and no planted value is in the dump, the manifest, the audit line or the logs', async () => {
+    const { result, outputs, hits } = await snapshot(join(work.path, 'strict.yaml'), 'strict');
+    console.log(`snapshot --anonymize, strict rules: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
+    expect(hits).toEqual([]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.keys(outputs).some((f) => f.endsWith('dump.gz'))).toBe(true);
+    expect(Object.keys(outputs).some((f) => f.endsWith('manifest.json'))).toBe(true);
+  }, 300_000);
+
+  it('shipped rules: refused (collections and fields without a decision), nothing published, no planted value anywhere', async () => {
+    const { result, outputs, hits } = await snapshot(join(repoRoot, 'rules', 'anonymization-rules.yaml'), 'shipped');
+    console.log(`snapshot --anonymize, shipped rules: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
+    expect(hits).toEqual([]);
+    expect([3, 5]).toContain(result.code);
+    expect(Object.keys(outputs).filter((f) => f.endsWith('manifest.json') || f.endsWith('latest.txt'))).toEqual([]);
+  }, 300_000);
+
+  it('a strict check refuses rules for fields the data lacks, before anything is published', async () => {
+    const { result, outputs, hits } = await snapshot(join(work.path, 'strict.yaml'), 'typo', ['--strict']);
+    expect(hits).toEqual([]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/Contact\\\.Email: rule matches no document/);
+    expect(Object.keys(outputs).filter((f) => f.endsWith('manifest.json') || f.endsWith('latest.txt'))).toEqual([]);
+  }, 300_000);
 });
 
 /** The server's documents, as stored, written as a gzip mongodump archive. */

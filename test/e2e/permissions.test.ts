@@ -100,7 +100,7 @@ function checkAgainstRoles(events: CommandStartedEvent[], grants: Record<string,
 describe('the per-PR user roles are enough, and nothing more is used', () => {
   const dir = tempDir();
   const store = `file://${dir.path}`;
-  const key = { SYRF_ANONYMIZATION_KEY: 'permissions-test-key-0123456789abcdefghij' };
+  const key = { SYRF_ANONYMIZATION_KEY: 'permissions-test-key-0123456789abcdefghij-Q7zX2vR9' };
   let client: MongoClient;
   let events: CommandStartedEvent[] = [];
   let source: string;

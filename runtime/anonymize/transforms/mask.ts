@@ -1,47 +1,143 @@
-import { Binary, Decimal128, Double, Int32, Long, ObjectId, Timestamp } from 'bson';
 import { z } from 'zod';
-import { defineTransform, type BsonValue, type TransformContext } from './types.js';
-import { hexPrefix, isSubdocument, scalarText } from './values.js';
-
-const UUID_SUBTYPES = new Set([Binary.SUBTYPE_UUID_OLD, Binary.SUBTYPE_UUID]);
-const EPOCH = new Date(0);
+import { T, encodeString, type EncodedValue } from '../bson-raw.js';
+import { defineTransform, type TransformContext } from './types.js';
+import { hexPrefix } from './values.js';
 
 /**
- * The transform behind `privacy_by_default`: hides content while keeping
+ * The default for every field no rule names: hides content while keeping
  * each value's BSON type, so the application can still load the documents.
- *  - strings → "masked-<16 hex>" (keyed, so equal values stay equal);
- *  - numbers → 0 of the same type; dates → 1970-01-01; other binaries → empty;
- *  - ObjectIds, UUID binaries and `_id` fields of subdocuments are kept: they
- *    are opaque references other documents join on, not personal data;
- *  - booleans and null are kept; arrays and subdocuments are masked leaf by leaf.
+ * Every type is handled:
+ *  - strings, JavaScript code, symbols → "masked-<16 hex>" (keyed, so equal
+ *    values stay equal); regular expressions keep their flags only;
+ *    code with scope loses its scope;
+ *  - numbers (double, int32, int64, Decimal128) → 0; dates → 1970-01-01;
+ *    timestamps → 0;
+ *  - binaries → empty, except 16-byte UUIDs (subtypes 3 and 4), which are
+ *    opaque references; a "UUID" of any other length is replaced by keyed
+ *    16 bytes;
+ *  - ObjectIds, booleans, null, MinKey/MaxKey and DBPointers are kept
+ *    (references and single bits identify no one);
+ *  - identifiers (`_id`, a DBRef's `$id`) keep numbers, and other values
+ *    get keyed pseudonyms rather than constants, so they stay unique.
+ * Subdocuments and arrays are masked leaf by leaf by the engine, which also
+ * masks keys that look like personal data and a DBRef's extra fields.
  */
 export const mask = defineTransform({
   name: 'mask',
-  summary: 'type-preserving mask (strings → masked-<hex>, numbers → 0, dates → epoch; ids kept); what privacy_by_default applies',
+  summary: 'type-preserving mask (strings → masked-<hex>, numbers → 0, dates → epoch; ids kept); the default for unnamed fields',
   params: z.strictObject({}),
   create(_params, context) {
-    return (value) => maskValue(value, context);
+    // Values reach the raw masker through the engine; a lazy import avoids a module cycle.
+    return (value) => maskJsValue(value, context);
   },
 });
 
-function maskValue(value: BsonValue, context: TransformContext): BsonValue {
-  if (value === null || value === undefined || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value === '' ? value : `masked-${hexPrefix(context.mac('mask', value), 16)}`;
-  if (Array.isArray(value)) return value.map((item) => maskValue(item, context));
-  if (isSubdocument(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [name, item] of Object.entries(value)) out[name] = name === '_id' ? item : maskValue(item, context);
-    return out;
+let maskJsValue: (value: unknown, context: TransformContext) => unknown = () => {
+  throw new Error('the anonymization engine is not loaded');
+};
+
+/** Set by the engine, which owns the walk over subdocuments. */
+export function registerJsMasker(masker: typeof maskJsValue): void {
+  maskJsValue = masker;
+}
+
+const ZERO_8 = Buffer.alloc(8);
+const ZERO_4 = Buffer.alloc(4);
+/** Decimal128 zero: exponent bias 6176 in the high 64 bits (0x3040000000000000). */
+const DECIMAL_ZERO = Buffer.from('00000000000000000000000000004030', 'hex');
+const EMPTY_REGEX = Buffer.from([0, 0]);
+
+export function maskedText(text: string, context: TransformContext): string {
+  return text === '' ? text : `masked-${hexPrefix(context.mac('mask', text), 16)}`;
+}
+
+/**
+ * The masked form of one scalar element value (bytes[start, end) of `type`),
+ * or null when it is kept as it is. Subdocuments and arrays never reach here.
+ */
+export function maskScalar(bytes: Buffer, type: number, start: number, end: number, isId: boolean, context: TransformContext): EncodedValue | null {
+  switch (type) {
+    case T.null:
+    case T.undefined:
+    case T.boolean:
+    case T.objectId:
+    case T.minKey:
+    case T.maxKey:
+    case T.dbPointer:
+      return null;
+    case T.double:
+      if (isId) return null;
+      return bytes.compare(ZERO_8, 0, 8, start, end) === 0 ? null : { type, bytes: ZERO_8 };
+    case T.int32:
+      if (isId) return null;
+      return bytes.compare(ZERO_4, 0, 4, start, end) === 0 ? null : { type, bytes: ZERO_4 };
+    case T.int64:
+    case T.timestamp:
+    case T.date:
+      if (isId) return type === T.date ? keyedId(bytes, type, start, end, context) : null;
+      return bytes.compare(ZERO_8, 0, 8, start, end) === 0 ? null : { type, bytes: ZERO_8 };
+    case T.decimal128:
+      if (isId) return null;
+      return { type, bytes: DECIMAL_ZERO };
+    case T.string:
+    case T.code:
+    case T.symbol: {
+      if (end - start === 5) return null; // the empty string
+      const text = bytes.toString('utf8', start + 4, end - 1);
+      return { type, bytes: encodeString(`masked-${hexPrefix(context.mac('mask', text), isId ? 24 : 16)}`) };
+    }
+    case T.regex: {
+      // pattern NUL flags NUL: the flags are syntax, the pattern may be data.
+      const patternEnd = bytes.indexOf(0, start);
+      const pattern = bytes.toString('utf8', start, patternEnd);
+      const masked = pattern === '' ? '' : `masked-${hexPrefix(context.mac('mask', pattern), 16)}`;
+      const flags = bytes.subarray(patternEnd + 1, end);
+      return { type, bytes: masked === '' ? Buffer.concat([EMPTY_REGEX.subarray(0, 1), flags]) : Buffer.concat([Buffer.from(masked + '\0', 'utf8'), flags]) };
+    }
+    case T.codeWithScope: {
+      const codeLength = bytes.readInt32LE(start + 4);
+      const code = bytes.toString('utf8', start + 8, start + 8 + codeLength - 1);
+      const maskedCode = encodeString(code === '' ? '' : `masked-${hexPrefix(context.mac('mask', code), 16)}`);
+      const emptyScope = Buffer.from([5, 0, 0, 0, 0]);
+      const total = 4 + maskedCode.length + emptyScope.length;
+      const out = Buffer.allocUnsafe(total);
+      out.writeInt32LE(total, 0);
+      maskedCode.copy(out, 4);
+      emptyScope.copy(out, 4 + maskedCode.length);
+      return { type, bytes: out };
+    }
+    case T.binary:
+      return maskBinary(bytes, start, end, isId, context);
+    default:
+      return null;
   }
-  if (value instanceof Int32) return new Int32(0);
-  if (value instanceof Double) return new Double(0);
-  if (value instanceof Long) return Long.fromNumber(0);
-  if (value instanceof Decimal128) return Decimal128.fromString('0');
-  if (typeof value === 'number') return 0;
-  if (typeof value === 'bigint') return 0n;
-  if (value instanceof Date) return EPOCH;
-  if (value instanceof Timestamp) return new Timestamp({ t: 0, i: 0 });
-  if (value instanceof ObjectId) return value;
-  if (value instanceof Binary) return UUID_SUBTYPES.has(value.sub_type) ? value : new Binary(Buffer.alloc(0), value.sub_type);
-  return `masked-${hexPrefix(context.mac('mask', scalarText(value)), 16)}`;
+}
+
+/** A keyed date for a date used as an identifier: unique like the original, unrelated to it. */
+function keyedId(bytes: Buffer, type: number, start: number, end: number, context: TransformContext): EncodedValue {
+  const mac = context.mac('mask:id', bytes.toString('hex', start, end));
+  const out = Buffer.from(mac.subarray(0, end - start));
+  // Below 2^43 ms (year 2248): positive and within every reader's date range.
+  out[5]! &= 0x07;
+  out[6] = 0;
+  out[7] = 0;
+  return { type, bytes: out };
+}
+
+function maskBinary(bytes: Buffer, start: number, end: number, isId: boolean, context: TransformContext): EncodedValue | null {
+  const length = bytes.readInt32LE(start);
+  const subtype = bytes[start + 4]!;
+  if ((subtype === 3 || subtype === 4) && length === 16) return null;
+  if (subtype === 3 || subtype === 4 || isId) {
+    // A UUID-typed value of another length (or a binary key) may hold anything; keyed 16 bytes keep it a unique reference.
+    const out = Buffer.allocUnsafe(5 + 16);
+    out.writeInt32LE(16, 0);
+    out[4] = subtype;
+    context.mac('mask:binary', bytes.toString('hex', start + 5, end)).copy(out, 5, 0, 16);
+    return { type: T.binary, bytes: out };
+  }
+  if (length === 0 || (subtype === 2 && length === 4)) return null;
+  if (subtype === 2) return { type: T.binary, bytes: Buffer.from([4, 0, 0, 0, 2, 0, 0, 0, 0]) }; // old binary: an inner length of 0
+  if (subtype === 9) return { type: T.binary, bytes: Buffer.from([2, 0, 0, 0, 9, bytes[start + 5] ?? 0, 0]) }; // vector: dtype kept, no elements
+  return { type: T.binary, bytes: Buffer.from([0, 0, 0, 0, subtype]) };
 }

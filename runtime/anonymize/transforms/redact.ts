@@ -6,6 +6,7 @@ export const redact = defineTransform({
   name: 'redact',
   summary: 'replace the whole value with a fixed string (default "[redacted]")',
   params: z.strictObject({ value: z.string().default('[redacted]') }),
+  wholeValue: true,
   create(params) {
     return () => params.value;
   },

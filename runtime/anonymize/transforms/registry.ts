@@ -7,6 +7,7 @@ import { fakeName } from './fake-name.js';
 import { hash } from './hash.js';
 import { hashEmail } from './hash-email.js';
 import { keep } from './keep.js';
+import { keepSubtree } from './keep-subtree.js';
 import { mask } from './mask.js';
 import { nullify } from './null.js';
 import { redact } from './redact.js';
@@ -25,6 +26,7 @@ const ALL: readonly TransformDefinition[] = [
   nullify,
   constant,
   keep,
+  keepSubtree,
   mask,
   remove,
 ] as unknown as readonly TransformDefinition[];

@@ -5,6 +5,7 @@ export const remove = defineTransform({
   name: 'remove',
   summary: 'delete the field (or drop the array element)',
   params: z.strictObject({}),
+  wholeValue: true,
   create() {
     return () => REMOVE;
   },

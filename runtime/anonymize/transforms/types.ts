@@ -28,8 +28,16 @@ export interface TransformDefinition<Schema extends z.ZodType = z.ZodType> {
   summary: string;
   /** Parameters, written next to `transform:` in the rules file; a strict object schema. */
   params: Schema;
-  /** True for `keep`: the value is published as it is (coverage treats it as an explicit decision). */
+  /** True for `keep` and `keep_subtree`: the value is published as it is (coverage treats it as an explicit decision). */
   keepsValue?: boolean;
+  /** True for `keep_subtree`: every descendant is kept too, not only the named path. */
+  keepsSubtree?: boolean;
+  /**
+   * True when the transform replaces the value as a whole whatever it holds
+   * (redact, null, constant, remove). Otherwise it maps each scalar leaf of
+   * a subdocument or array, and the engine walks the structure itself.
+   */
+  wholeValue?: boolean;
   create(params: z.output<Schema>, context: TransformContext): ValueTransform;
 }
 

@@ -60,6 +60,15 @@ export function hexPrefix(bytes: Buffer, length: number): string {
   return bytes.toString('hex').slice(0, length);
 }
 
+/**
+ * Numbered pseudonyms need 9·10^14 possible values to stay unique among
+ * 10^7 distinct inputs (expected colliding pairs n²/2/space ≈ 0.06). Fewer
+ * digits merge different people into one pseudonym and make each number
+ * a small, guessable bucket.
+ */
+export const MIN_UNIQUE_DIGITS = 15;
+export const UNIQUE_DIGITS_MESSAGE = `digits must be at least ${MIN_UNIQUE_DIGITS}, so pseudonyms stay unique among 10 million values`;
+
 /** A decimal number with exactly `digits` digits derived from `bytes` (first digit never 0). */
 export function decimalDigits(bytes: Buffer, digits: number): string {
   const space = 9n * 10n ** BigInt(digits - 1);

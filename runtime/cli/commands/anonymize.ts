@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseSampleSize, type SampleSize } from '../../anonymize/check-stage.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { loadRules } from '../../anonymize/rules.js';
 import { anonymizeFile } from '../../anonymize/run.js';
@@ -12,6 +13,16 @@ interface AnonymizeCommandOptions {
   keyFile?: string;
   collections?: string;
   sizeLimits: boolean;
+  checkSample: SampleSize;
+  strict?: boolean;
+}
+
+function sampleOption(value: string): SampleSize {
+  try {
+    return parseSampleSize(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 export function registerAnonymizeCommand(program: Command): void {
@@ -24,6 +35,8 @@ export function registerAnonymizeCommand(program: Command): void {
     .option('--gzip', 'gzip the output, as mongodump --gzip does')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--collections <list>', 'keep only these collections (comma-separated)')
+    .option('--check-sample <n|all>', 'documents per collection the coverage check reads (uniform sample), or all', sampleOption, 'all')
+    .option('--strict', 'rules that match nothing (a typo, a field or collection that is gone) refuse the run too (`rules check` does this by default)')
     .option('--no-size-limits', 'copy every document (ignore size_limits and follows), e.g. for staging')
     .action(async (opts: AnonymizeCommandOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
@@ -36,6 +49,7 @@ export function registerAnonymizeCommand(program: Command): void {
         rules,
         key,
         applySizeLimits: opts.sizeLimits,
+        coverage: { sample: opts.checkSample, strict: opts.strict === true },
         collections: parseList(opts.collections),
         logger,
       });

@@ -1,41 +1,49 @@
 import type { Command } from 'commander';
-import { checkCoverage, refuseUncovered, type CoverageReport } from '../../anonymize/coverage.js';
+import { InvalidArgumentError } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { parseSampleSize, type SampleSize } from '../../anonymize/check-stage.js';
+import { refuseOnFindings } from '../../anonymize/coverage.js';
+import { formatCoverage } from '../../anonymize/coverage-report.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { PREVIEW_WARNING, formatPreviewTable, previewAnonymization } from '../../anonymize/preview.js';
+import { buildSkeleton, writeNewFile } from '../../anonymize/rules-init.js';
 import { loadRules } from '../../anonymize/rules.js';
-import { chooseSource, describeSource, loadSamples } from '../../anonymize/sources.js';
+import { checkSource, chooseSource, describeSource, loadSamples } from '../../anonymize/sources.js';
 import { loggerFor, parseList } from '../context.js';
-import { printJson, renderTable } from '../format.js';
-import { parsePositive } from '../options.js';
-import { randomBytes } from 'node:crypto';
+import { printJson } from '../format.js';
 
 interface SourceOptions {
-  rules: string;
   uri?: string;
   db?: string;
   archive?: string;
   from?: string;
   snapshot?: string;
-  sample: number;
+  sample: SampleSize;
   collections?: string;
   json?: boolean;
 }
 
-function withSourceOptions(command: Command): Command {
+function sampleOption(value: string): SampleSize {
+  try {
+    return parseSampleSize(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function withSourceOptions(command: Command, defaultSample: SampleSize): Command {
   return command
-    .requiredOption('--rules <file>', 'anonymization rules file')
-    .option('--uri <uri>', 'sample a live database (with --db)')
-    .option('--db <name>', 'database to sample')
-    .option('--archive <path>', 'sample a mongodump archive file (gzip or not)')
-    .option('--from <store>', 'sample a stored snapshot (with --snapshot): gs://BUCKET[/PREFIX] or file://DIR')
+    .option('--uri <uri>', 'read a live database (with --db)')
+    .option('--db <name>', 'database to read')
+    .option('--archive <path>', 'read a mongodump archive file (gzip or not)')
+    .option('--from <store>', 'read a stored snapshot (with --snapshot): gs://BUCKET[/PREFIX] or file://DIR')
     .option('--snapshot <id>', 'snapshot id or "latest"')
-    .option('--sample <n>', 'documents sampled per collection', parsePositive, 500)
-    .option('--collections <list>', 'only these collections (comma-separated)')
-    .option('--json', 'machine-readable output');
+    .option('--sample <n|all>', 'documents read per collection (uniformly sampled), or all', sampleOption, defaultSample)
+    .option('--collections <list>', 'only these collections (comma-separated)');
 }
 
 export function registerRulesCommand(program: Command): void {
-  const rules = program.command('rules').description('validate, check and preview anonymization rules');
+  const rules = program.command('rules').description('validate, check, preview and start anonymization rules');
 
   rules
     .command('validate')
@@ -46,25 +54,30 @@ export function registerRulesCommand(program: Command): void {
       process.stdout.write(`${opts.rules}: valid (${loaded.collections.size} collections with rules, sha256 ${loaded.sha256})\n`);
     });
 
-  withSourceOptions(rules.command('check'))
-    .description('sample every collection and fail when PII-looking fields are not covered by a rule (exit 5)')
-    .action(async (opts: SourceOptions, cmd: Command) => {
+  withSourceOptions(rules.command('check'), 'all')
+    .description('read every document (or a uniform sample) and fail (exit 5) on any path without a safe decision, PII in kept values, or rules that match nothing')
+    .requiredOption('--rules <file>', 'anonymization rules file')
+    .option('--no-strict', 'report rules that match nothing as warnings instead of problems')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: SourceOptions & { rules: string; strict: boolean }, cmd: Command) => {
       const logger = loggerFor(cmd);
       const loaded = await loadRules(opts.rules);
       const source = chooseSource(opts);
-      logger.info(`sampling ${describeSource(source)}`, { perCollection: opts.sample });
-      const samples = await loadSamples(source, loaded, { size: opts.sample, collections: parseList(opts.collections) });
-      const report = checkCoverage(loaded, samples);
+      logger.info(`checking ${describeSource(source)}`, { perCollection: String(opts.sample) });
+      const collections = parseList(opts.collections);
+      const report = await checkSource(source, loaded, { sample: opts.sample, strict: opts.strict, ...(collections ? { collections } : {}) });
       if (opts.json) printJson(report);
       else process.stdout.write(formatCoverage(report));
-      refuseUncovered(report, opts.rules);
+      refuseOnFindings(report, opts.rules);
     });
 
-  withSourceOptions(rules.command('preview'))
+  withSourceOptions(rules.command('preview'), 500)
     .description('show original → anonymized values for sampled documents (production side only)')
+    .requiredOption('--rules <file>', 'anonymization rules file')
+    .option('--json', 'machine-readable output')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--random-key', 'use a throwaway key (pseudonyms then differ from real runs)')
-    .action(async (opts: SourceOptions & { keyFile?: string; randomKey?: boolean }, cmd: Command) => {
+    .action(async (opts: SourceOptions & { rules: string; keyFile?: string; randomKey?: boolean }, cmd: Command) => {
       const logger = loggerFor(cmd);
       logger.warn(PREVIEW_WARNING);
       const loaded = await loadRules(opts.rules);
@@ -75,25 +88,20 @@ export function registerRulesCommand(program: Command): void {
       if (opts.json) printJson({ warning: PREVIEW_WARNING, collections: preview });
       else process.stdout.write(`${PREVIEW_WARNING}\n\n${formatPreviewTable(preview)}\n`);
     });
-}
 
-function formatCoverage(report: CoverageReport): string {
-  const parts: string[] = [];
-  const sampled = report.collections.filter((c) => !c.excluded);
-  parts.push(`checked ${sampled.length} collection(s): ${sampled.map((c) => `${c.collection} (${c.sampled})`).join(', ') || 'none'}\n`);
-  if (report.findings.length > 0) {
-    parts.push('\nUNCOVERED personal data (values are not shown):\n');
-    parts.push(renderTable(['collection', 'field', 'looks like', 'in sampled docs'], report.findings.map((f) => [f.collection, f.path, f.kinds.join(', '), `${f.documents}/${f.sampled}`])));
-  } else {
-    parts.push('no uncovered PII-looking fields found\n');
-  }
-  if (report.accepted.length > 0) {
-    parts.push('\nkept on purpose (keep with a reason):\n');
-    parts.push(renderTable(['collection', 'field', 'looks like', 'reason'], report.accepted.map((a) => [a.collection, a.path, a.kinds.join(', '), a.reason])));
-  }
-  if (report.unmatchedRules.length > 0) {
-    parts.push('\nrules that matched no sampled document (typo, or a field that no longer exists?):\n');
-    parts.push(renderTable(['collection', 'field', 'line'], report.unmatchedRules.map((r) => [r.collection, r.path, String(r.line)])));
-  }
-  return parts.join('');
+  withSourceOptions(rules.command('init'), 'all')
+    .description('scan a database or snapshot and write a complete v2 rules skeleton: every path, its types, a proposed transform')
+    .option('--output <file>', 'write the skeleton here (never overwrites); default: stdout')
+    .action(async (opts: SourceOptions & { output?: string }, cmd: Command) => {
+      const logger = loggerFor(cmd);
+      const source = chooseSource(opts);
+      logger.info(`scanning ${describeSource(source)}`, { perCollection: String(opts.sample) });
+      const samples = await loadSamples(source, null, { size: opts.sample, collections: parseList(opts.collections) });
+      const skeleton = buildSkeleton(samples, describeSource(source));
+      if (opts.output === undefined) process.stdout.write(skeleton);
+      else {
+        await writeNewFile(opts.output, skeleton);
+        logger.info(`rules skeleton written to ${opts.output}`, { collections: samples.length });
+      }
+    });
 }

@@ -11,9 +11,17 @@ import { formatBytes } from '../format.js';
 import { isExcluded, loadRules } from '../../anonymize/rules.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
-import { checkCoverage, refuseUncovered } from '../../anonymize/coverage.js';
-import { sampleDatabase } from '../../anonymize/sample.js';
 import { loadSigningKey, SIGNING_KEY_ENV } from '../../snapshot/signature.js';
+import { parseSampleSize, withCoverageCheck, type SampleSize } from '../../anonymize/check-stage.js';
+import { InvalidArgumentError } from 'commander';
+
+function sampleOption(value: string): SampleSize {
+  try {
+    return parseSampleSize(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 interface SnapshotOptions {
   uri?: string;
@@ -27,7 +35,8 @@ interface SnapshotOptions {
   anonymize?: boolean;
   rules?: string;
   keyFile?: string;
-  coverageSample: number;
+  checkSample: SampleSize;
+  strict?: boolean;
   signingKeyFile?: string;
 }
 
@@ -48,7 +57,8 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--signing-key-file <path>', `Ed25519 private key that signs the manifest (default: $${SIGNING_KEY_ENV})`)
-    .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
+    .option('--check-sample <n|all>', 'documents per collection the coverage check reads while --anonymize runs (uniform sample), or all', sampleOption, 'all')
+    .option('--strict', 'rules that match nothing (a typo, a field or collection that is gone) refuse the run too (`rules check` does this by default)')
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const mongoUri = mongoUriOption(opts.uri);
@@ -87,12 +97,6 @@ export function registerSnapshotCommand(program: Command): void {
       async function capture(): Promise<Manifest> {
         const client = await connectMongo(mongoUri);
         try {
-          if (rules && key && opts.rules) {
-            // Fail closed: a field that looks like PII and that no rule names stops the capture.
-            const samples = [];
-            for await (const sample of sampleDatabase(client.db(opts.db), rules, { size: opts.coverageSample })) samples.push(sample);
-            refuseUncovered(checkCoverage(rules, samples), opts.rules);
-          }
           return await takeSnapshot({
             client,
             uri: mongoUri,
@@ -101,7 +105,7 @@ export function registerSnapshotCommand(program: Command): void {
             ...(opts.id ? { id: opts.id } : {}),
             ...(signingKey ? { signingKey } : {}),
             isExcluded: isExcludedCollection,
-            ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger) } : {}),
+            ...(rules && key ? { anonymization: withCoverageCheck(captureAnonymization(rules, key, logger), rules, { sample: opts.checkSample, strict: opts.strict === true, logger }) } : {}),
             parallelCollections: opts.parallel,
             gzipLevel: opts.gzipLevel,
             schemaVersionField: opts.schemaVersionField,

@@ -28,11 +28,12 @@ rules:
       Teams: [{ Members: [{ Name: 'Dee Dee' }] }],
     });
     expect(out.Contact.Email).toMatch(EMAIL);
-    expect(out.Contact.Room).toBe('101');
+    // Allow-list: fields no rule names are masked, not passed (this test used to expect '101' and 'admin').
+    expect(out.Contact.Room).toMatch(/^masked-/);
     expect(out.Members[0].Email).toMatch(EMAIL);
-    expect(out.Members[1]).toMatchObject({ Role: 'admin' });
+    expect(out.Members[1].Role).toMatch(/^masked-/);
     expect(out.Members[1].Email).toMatch(EMAIL);
-    expect(out.Members[2]).toEqual({ Role: 'none' });
+    expect(Object.keys(out.Members[2])).toEqual(['Role']);
     expect(out.Aliases).toEqual(['?', '?']);
     expect(out.Teams[0].Members[0].Name).not.toBe('Dee Dee');
   });
@@ -44,17 +45,22 @@ rules:
 
   it('leaves absent and null fields alone and does not create fields', () => {
     const out = anonymize('rules: { c: { fields: { Email: hash_email, Phone: redact } } }', 'c', { Email: null, Other: 1 });
-    expect(out).toEqual({ Email: null, Other: new Int32(1) });
+    // `Other` is masked by the allow-list default (it used to pass as 1).
+    expect(out).toEqual({ Email: null, Other: new Int32(0) });
   });
 
   it('removes fields and array elements with remove', () => {
-    const out = anonymize(['rules:', '  c:', '    fields:', '      Secret: remove', '      Tokens[]: remove'].join('\n'), 'c', { Secret: 's', Tokens: ['a', 'b'], Keep: 1 });
+    const out = anonymize(
+      ['rules:', '  c:', '    fields:', '      Secret: remove', '      Tokens[]: remove', '      Keep: { transform: keep, reason: a counter }'].join('\n'),
+      'c',
+      { Secret: 's', Tokens: ['a', 'b'], Keep: 1 },
+    );
     expect(out).toEqual({ Tokens: [], Keep: new Int32(1) });
   });
 });
 
 describe('defaults', () => {
-  it('privacy_by_default masks every field no rule names, but never _id, and honours keep', () => {
+  it('privacy_by_default masks every field no rule names, keeps UUID ids, and keep covers only the named path', () => {
     const id = new Binary(Buffer.alloc(16, 1), 3);
     const yaml = `
 rules:
@@ -78,9 +84,12 @@ rules:
     expect(out.Email).toMatch(EMAIL);
     expect(out.Bio).toMatch(/^masked-/);
     expect(out.Country).toBe('UK');
-    expect(out.Contact).toEqual({ Phone: '[redacted]', Building: 'Chancellors' });
+    // `keep` on Contact keeps Contact itself, not its unnamed children (it used to pass Building through).
+    expect(out.Contact.Phone).toBe('[redacted]');
+    expect(out.Contact.Building).toMatch(/^masked-/);
     expect(out.Profile.Nickname).toMatch(/^masked-/);
-    expect(out.Profile._id).toBe('keep-me');
+    // A string id gets a keyed pseudonym (unique, unlinkable), not a pass.
+    expect(out.Profile._id).toMatch(/^masked-[0-9a-f]{24}$/);
   });
 
   it('a default transform applies to unnamed fields, including below partially named subdocuments', () => {
@@ -96,7 +105,8 @@ rules:
 
 describe('byte handling', () => {
   it('returns the same Buffer when nothing changed and keeps BSON types of untouched fields', () => {
-    const anonymizer = createAnonymizer(rules('rules: { c: { fields: { Email: hash_email } } }'), TEST_KEY).forCollection('c')!;
+    const keep = (name: string) => `${name}: { transform: keep, reason: not personal }`;
+    const anonymizer = createAnonymizer(rules(`rules: { c: { fields: { Email: hash_email, ${keep('Name')}, ${keep('Count')}, ${keep('Ratio')} } } }`), TEST_KEY).forCollection('c')!;
     const untouched = bson({ Name: 'x', Count: new Int32(3) });
     expect(anonymizeBytes(untouched, anonymizer)).toBe(untouched);
     const out = decode(anonymizeBytes(bson({ Email: 'a@x.org', Count: new Int32(3), Ratio: new Double(1) }), anonymizer));

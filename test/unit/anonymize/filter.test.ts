@@ -1,11 +1,13 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Binary, type Document } from 'bson';
+import { Binary, ObjectId, type Document } from 'bson';
+import { buildCollectionMetadata, parseCollectionMetadata } from '../../../runtime/archive/metadata.js';
+import { ExitCode, UserError } from '../../../runtime/errors.js';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveEvent } from '../../../runtime/archive/types.js';
 import { anonymizeArchive, collectionOrder, type AnonymizeOptions } from '../../../runtime/anonymize/filter.js';
-import { TEST_KEY, collect, documentsOf, eof, fromArray, prelude, rules, segment } from './helpers.js';
+import { DB, TEST_KEY, bson, collect, documentsOf, eof, fromArray, namespace, prelude, rules, segment } from './helpers.js';
 
 const SUBSET_RULES = `
 rules:
@@ -41,11 +43,34 @@ const idKey = (doc: Document) => Buffer.from((doc._id as Binary).buffer).toStrin
 const refKey = (value: unknown) => Buffer.from((value as Binary).buffer).toString('hex');
 
 describe('anonymizeArchive pass-through and dropping', () => {
-  it('passes collections without rules through as the very same Buffer objects', async () => {
+  it('without a key (an anonymized snapshot), passes collections through as the very same Buffer objects', async () => {
     const input = segment('pmStudy', [{ a: 1 }, { b: 'x' }]);
-    const out = await run([prelude('pmStudy'), input, eof('pmStudy')], { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email } } }' });
+    const out = await run([prelude('pmStudy'), input, eof('pmStudy')], { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email } } }', key: null });
     const seg = out.find((e) => e.type === 'segment')!;
     expect(seg).toBe(input);
+  });
+
+  it('with a key, refuses a collection no rule names, listing every one (it used to pass through unchanged)', async () => {
+    const events = [prelude('pmStudy', 'pmNew', 'pmInvestigator'), segment('pmStudy', [{ Email: 'jane@uni.ac.uk' }]), eof('pmStudy'), eof('pmNew'), eof('pmInvestigator')];
+    const error = await run(events, { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email } } }' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(ExitCode.refused);
+    expect((error as UserError).message).toContain('syrftest.pmStudy, syrftest.pmNew');
+    const dropped = await run(events, { rulesYaml: 'version: 2\nunnamed_collections: drop\nrules: { pmInvestigator: { fields: { Email: hash_email } } }' });
+    expect(dropped[0]!.type === 'prelude' && dropped[0]!.namespaces.map((n) => n.collection)).toEqual(['pmInvestigator']);
+    expect(documentsOf(dropped, 'pmStudy')).toEqual([]);
+  });
+
+  it('refuses views and time-series collections unless a rule names them (leak 5); bucket data goes through its rules', async () => {
+    const bucket = { _id: new ObjectId(), meta: { user: 'jane@uni.ac.uk' }, data: { v: { '0': 'Jane Doe' } } };
+    const base = { ...(prelude() as Extract<ArchiveEvent, { type: 'prelude' }>), namespaces: [namespace('metrics', 'timeseries'), namespace('byUser', 'view')] };
+    const events: ArchiveEvent[] = [base, { type: 'segment', db: DB, collection: 'system.buckets.metrics', documents: [bson(bucket)] }, eof('system.buckets.metrics'), eof('metrics'), eof('byUser')];
+    const error = await run(events, { rulesYaml: 'rules: { pmProject: {} }' }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/syrftest\.metrics \(timeseries\), syrftest\.byUser \(view\)/);
+    const out = await run(events, { rulesYaml: 'rules: { system.buckets.metrics: { fields: { _id: { transform: keep, reason: bucket id } } }, byUser: {} }' });
+    const docs = out.flatMap((e) => (e.type === 'segment' ? e.documents : []));
+    expect(docs).toHaveLength(1);
+    expect(docs[0]!.toString('latin1')).not.toMatch(/jane|Jane Doe/i);
   });
 
   it('drops excluded, system.* and unrequested collections from prelude and body', async () => {
@@ -60,19 +85,47 @@ describe('anonymizeArchive pass-through and dropping', () => {
       eof('pmProject'),
       eof('pmStudy'),
     ];
-    const out = await run(events, { rulesYaml: 'exclusions: [pmAuditLog]', collections: ['pmProject', 'pmAuditLog'] });
+    const out = await run(events, { rulesYaml: 'rules: { pmProject: {} }\nexclusions: [pmAuditLog]', collections: ['pmProject', 'pmAuditLog'] });
     const first = out[0]!;
     expect(first.type === 'prelude' && first.namespaces.map((n) => n.collection)).toEqual(['pmProject']);
     expect(new Set(out.filter((e) => e.type !== 'prelude').map((e) => (e as { collection: string }).collection))).toEqual(new Set(['pmProject']));
   });
 
-  it('anonymizes ruled collections segment by segment', async () => {
+  it('anonymizes named collections, masking what no rule names', async () => {
     const out = await run([prelude('pmProject'), segment('pmProject', projects.slice(0, 2)), eof('pmProject')], {
-      rulesYaml: 'rules: { pmProject: { fields: { ContactEmail: hash_email } } }',
+      rulesYaml: 'rules: { pmProject: { fields: { ContactEmail: hash_email, _id: { transform: keep, reason: project id } } } }',
     });
     const docs = documentsOf(out, 'pmProject');
     expect(docs.map((d) => d.ContactEmail)).toEqual([expect.stringMatching(/@anonymized\.syrf\.local$/), expect.stringMatching(/@anonymized\.syrf\.local$/)]);
-    expect(docs.map((d) => d.Name)).toEqual(['P0', 'P1']);
+    // Name is not named: masked (it used to pass as 'P0', 'P1').
+    expect(docs.map((d) => d.Name)).toEqual([expect.stringMatching(/^masked-/), expect.stringMatching(/^masked-/)]);
+  });
+
+  it('scrubs collection metadata: index names, partial filters, validators and view pipelines carry no value (leak 6)', async () => {
+    const secret = 'jane.doe@uni.ac.uk';
+    const metadata = buildCollectionMetadata({
+      collectionName: 'pmInvestigator',
+      options: { validator: { Email: { $ne: secret } }, validationLevel: 'strict' },
+      indexes: [
+        { v: 2, key: { _id: 1 }, name: '_id_' },
+        { v: 2, key: { Email: 1 }, name: `by ${secret}`, unique: true, partialFilterExpression: { Email: { $eq: secret }, Active: { $exists: true } } },
+        { v: 2, key: { [`Prefs.${secret}`]: 1 }, name: 'prefs' },
+      ],
+    });
+    const view = buildCollectionMetadata({ collectionName: 'admins', type: 'view', options: { viewOn: 'pmInvestigator', pipeline: [{ $match: { Email: secret } }, { $project: { Email: 1 } }] }, indexes: [] });
+    const events: ArchiveEvent[] = [
+      { ...prelude(), namespaces: [{ ...namespace('pmInvestigator'), metadata }, { ...namespace('admins', 'view'), metadata: view }] } as ArchiveEvent,
+      eof('pmInvestigator'),
+      eof('admins'),
+    ];
+    const out = await run(events, { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email } }, admins: {} }' });
+    const first = out[0]!;
+    const text = first.type === 'prelude' ? first.namespaces.map((n) => n.metadata).join('\n') : '';
+    expect(text).not.toMatch(/jane/i);
+    const scrubbed = first.type === 'prelude' ? parseCollectionMetadata(first.namespaces[0]!.metadata) : null;
+    expect(scrubbed!.indexes.map((i) => i.name)).toEqual(['_id_', 'Email_1', expect.stringMatching(/masked-[0-9a-f]{16}_1$/)]);
+    expect(scrubbed!.indexes[1]!.partialFilterExpression).toEqual({ Email: { $eq: expect.stringMatching(/@anonymized\.syrf\.local$/) }, Active: { $exists: true } });
+    expect(scrubbed!.options).toEqual({});
   });
 });
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../../runtime/errors.js';
 import { createTransformContext, loadAnonymizationKey } from '../../../runtime/anonymize/key.js';
 
-const GOOD = 'k'.repeat(20) + 'Q9v7s2LmX0pZ4tR8';
+// As `openssl rand -base64 48` prints: 64 characters, 384 bits.
+const GOOD = 'q3V9xY1bZ7mK0pT4rW8sN2dF6hJ5lC3gA9eU1iO7yR4tB0nM8kX2cV6zQ5wS1aD3';
 
 describe('loadAnonymizationKey', () => {
   it('reads SYRF_ANONYMIZATION_KEY', async () => {
@@ -30,6 +31,28 @@ describe('loadAnonymizationKey', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).exitCode).toBe(ExitCode.refused);
     expect((error as UserError).hint).toContain('SYRF_ANONYMIZATION_KEY');
+  });
+
+  it.each([
+    ['32 × "a"', 'a'.repeat(32)],
+    ['64 × "a"', 'a'.repeat(64)],
+    ['two characters repeated', 'ab'.repeat(40)],
+    ['one character dominating', 'k'.repeat(40) + 'Q9v7s2LmX0pZ4tR8'],
+    ['a short alphabet (digits only)', '31415926535897932384626433832795028841971693993751'],
+    ['too few characters for 256 bits', 'q3V9xY1bZ7mK0pT4rW8sN2dF6hJ5lC3gA9'],
+  ])('refuses a key without 256 bits of entropy: %s, and says how to make one without echoing it', async (_what, weak) => {
+    const error = await loadAnonymizationKey({ env: { SYRF_ANONYMIZATION_KEY: weak } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(ExitCode.refused);
+    expect((error as UserError).message).toContain('too weak');
+    expect((error as UserError).hint).toContain('openssl rand -base64 48');
+    expect(`${(error as UserError).message} ${(error as UserError).hint}`).not.toContain(weak.slice(0, 8));
+  });
+
+  it('accepts 64 hex digits (openssl rand -hex 32) and 44 base64 characters (openssl rand -base64 32)', async () => {
+    for (const key of ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=']) {
+      expect((await loadAnonymizationKey({ env: { SYRF_ANONYMIZATION_KEY: key } })).toString()).toBe(key);
+    }
   });
 
   it('refuses a missing key file, naming it', async () => {

@@ -28,7 +28,7 @@ describe('the shipped rules file', () => {
     for (const name of ['asFileListing', 'pmAuditLog', 'system.sessions']) expect(isExcluded(rules, name)).toBe(true);
     expect(rules.sizeLimits.get('pmProject')?.maxDocuments).toBe(100);
     expect(rules.sizeLimits.get('pmStudy')).toMatchObject({ maxDocuments: 10000, follows: { collection: 'pmProject', field: 'ProjectId', references: '_id' } });
-    expect(knownCollections(rules)).toEqual(expect.arrayContaining(['pmInvestigator', 'pmProject', 'pmStudy', 'pmSystematicSearch', 'pmRiskOfBiasAiJob', 'pmDataExportJob']));
+    expect(knownCollections(rules)).toEqual(expect.arrayContaining(['pmInvestigator', 'pmProject', 'pmStudy', 'pmSystematicSearch', 'pmRiskOfBiasAiJob']));
     expect(knownCollections(rules)).not.toContain('pmAuditLog');
   });
 
@@ -145,5 +145,42 @@ describe('rules validation', () => {
 
   it('refuses an empty file', () => {
     expect(errorOf('# only comments\n').message).toContain('bad.yaml:1: the rules file is empty');
+  });
+});
+
+describe('format v2: the allow-list', () => {
+  it('reads unnamed_fields and unnamed_collections, defaulting to mask and refuse (also for version 1)', () => {
+    const v2 = parseRules('version: 2\nunnamed_fields: refuse\nunnamed_collections: drop\nrules: { c: {} }', 'v2.yaml');
+    expect(v2).toMatchObject({ version: 2, unnamedFields: 'refuse', unnamedCollections: 'drop' });
+    const v1 = parseRules('version: 1\nrules: { c: { privacy_by_default: true } }', 'v1.yaml');
+    expect(v1).toMatchObject({ version: 1, unnamedFields: 'mask', unnamedCollections: 'refuse' });
+    expect(errorOf('version: 2\nunnamed_fields: pass').message).toContain('unnamed_fields');
+  });
+
+  it('parses keep_subtree, scrub and keys, and literal names written with escapes', () => {
+    const rules = parseRules(
+      ['version: 2', 'rules:', '  c:', '    fields:', '      Settings: { transform: keep_subtree, reason: UI prefs }', '      Abstract: { transform: keep, reason: research, scrub: false }', '      Subs: { transform: mask, keys: hash }', '      "Contact\\\\.Email": hash_email', '      "A\\\\[\\\\]\\\\\\\\\\\\$": hash'].join('\n'),
+      'v2.yaml',
+    );
+    const fields = Object.fromEntries(rules.collections.get('c')!.fields.map((f) => [f.path, f]));
+    expect(fields.Settings).toMatchObject({ keepsValue: true, keepsSubtree: true, scrub: true });
+    expect(fields.Abstract).toMatchObject({ keepsValue: true, keepsSubtree: false, scrub: false });
+    expect(fields.Subs).toMatchObject({ keys: 'hash', scrub: false });
+    expect(fields['Contact\\.Email']!.segments).toEqual([{ name: 'Contact.Email', arrayDepth: 0 }]);
+    expect(fields['A\\[\\]\\\\\\$']!.segments).toEqual([{ name: 'A[]\\$', arrayDepth: 0 }]);
+  });
+
+  it('refuses widths and transforms that would merge people (re-identification)', () => {
+    expect(errorOf('rules: { c: { fields: { LastName: { transform: sequential_suffix, digits: 4 } } } }').message).toContain('at least 15');
+    expect(errorOf('rules: { c: { fields: { Email: sequential } } }').message).toContain('use hash_email');
+    expect(errorOf('rules: { c: { fields: { "Members[].ContactEmail": fake_name } } }').message).toContain('use hash_email');
+    expect(errorOf('rules: { c: { fields: { Settings: { transform: keep_subtree } } } }').message).toContain('reason');
+  });
+
+  it('names time-series buckets like collections, and excludes them with their collection', () => {
+    const rules = parseRules('rules: { system.buckets.metrics: { default: { transform: keep_subtree, reason: sensor data } } }\nexclusions: [audit]', 'ts.yaml');
+    expect(isExcluded(rules, 'system.buckets.metrics')).toBe(false);
+    expect(isExcluded(rules, 'system.buckets.audit')).toBe(true);
+    expect(isExcluded(rules, 'system.views')).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { OTHER_KEY, TEST_KEY } from './helpers.js';
 const VALID_ANON_EMAIL = /^[a-z0-9-]+@anonymized\.syrf\.local$/;
 
 function make(transform: string, params: Record<string, unknown> = {}, key = TEST_KEY) {
-  return compileTransform({ transform, params, keepsValue: transform === 'keep', line: 1 }, createTransformContext(key));
+  return compileTransform({ transform, params }, createTransformContext(key));
 }
 
 const KEYED = ['hash_email', 'hash', 'sequential', 'sequential_suffix', 'fake_name', 'mask'];
@@ -47,15 +47,17 @@ describe('hash_email', () => {
     expect(hashEmail('jane@example.org')).toMatch(VALID_ANON_EMAIL);
   });
 
-  it('keeps distinct addresses distinct (unique index survives), including case variants', () => {
+  it('keeps distinct addresses distinct (unique index survives)', () => {
     const inputs = Array.from({ length: 20000 }, (_, i) => `user${i}@example.org`);
-    inputs.push('Jane@Example.org', 'jane@example.org');
     expect(new Set(inputs.map((v) => hashEmail(v))).size).toBe(inputs.length);
   });
 
-  it('can fold case when asked', () => {
-    const folded = make('hash_email', { case_insensitive: true });
-    expect(folded('Jane@Example.org')).toBe(folded('jane@example.org'));
+  it('folds case by default, so one person gets one pseudonym across collections; case_sensitive keeps case', () => {
+    // The old default kept case: Jane@Example.org and jane@example.org became two pseudonyms of one person.
+    expect(hashEmail('Jane@Example.org')).toBe(hashEmail('jane@example.org'));
+    const exact = make('hash_email', { case_sensitive: true });
+    expect(exact('Jane@Example.org')).not.toBe(exact('jane@example.org'));
+    expect(make('hash_email', { case_insensitive: true })('Jane@Example.org')).toBe(hashEmail('jane@example.org'));
   });
 
   it.each([
@@ -109,14 +111,21 @@ describe('sequential and sequential_suffix', () => {
     const backward = [...names].reverse().map((n) => make('sequential')(n)).reverse();
     expect(forward).toEqual(backward);
     expect(forward[0]).toBe(forward[3]);
-    expect(forward[0]).toMatch(/^User \d{8}$/);
-    expect(make('sequential_suffix')('Smith')).toMatch(/^\d{8}$/);
-    expect(make('sequential', { prefix: 'Reviewer-', digits: 5 })('John')).toMatch(/^Reviewer-\d{5}$/);
+    expect(forward[0]).toMatch(/^User \d{15}$/);
+    expect(make('sequential_suffix')('Smith')).toMatch(/^\d{15}$/);
+    expect(make('sequential', { prefix: 'Reviewer-', digits: 16 })('John')).toMatch(/^Reviewer-\d{16}$/);
   });
 
-  it('rarely collide with the default 8 digits', () => {
-    const labels = Array.from({ length: 2000 }, (_, i) => make('sequential')(`name-${i}`));
-    expect(new Set(labels).size).toBeGreaterThan(1995);
+  it('refuse widths that cannot keep 10^7 values apart (digits: 4 used to validate)', () => {
+    for (const name of ['sequential', 'sequential_suffix']) {
+      expect(() => make(name, { digits: 4 })).toThrow();
+      expect(() => make(name, { digits: 14 })).toThrow();
+    }
+  });
+
+  it('do not collide with the default width', () => {
+    const labels = Array.from({ length: 20000 }, (_, i) => make('sequential')(`name-${i}`));
+    expect(new Set(labels).size).toBe(20000);
   });
 });
 
@@ -137,6 +146,7 @@ describe('value-replacing transforms', () => {
       expect(make('constant', { value: 7 })(v)).toBe(7);
       expect(make('remove')(v)).toBe(REMOVE);
       expect(make('keep', { reason: 'public' })(v)).toBe(v);
+      expect(make('keep_subtree', { reason: 'public' })(v)).toBe(v);
     }
   });
 });
@@ -149,7 +159,7 @@ describe('mask', () => {
     expect(out.Name).toMatch(/^masked-[0-9a-f]{16}$/);
     expect(out.Age).toEqual(new Int32(0));
     expect(out.Born).toEqual(new Date(0));
-    expect(out.Ref).toBe(id);
+    expect(out.Ref).toEqual(id);
     expect(out.Active).toBe(true);
     expect((out.Tags as string[])[0]).toMatch(/^masked-/);
   });
@@ -157,6 +167,6 @@ describe('mask', () => {
 
 it('every registered transform is covered by this file', () => {
   expect(transformNames().sort()).toEqual(
-    ['constant', 'fake_name', 'hash', 'hash_email', 'keep', 'mask', 'null', 'redact', 'remove', 'sequential', 'sequential_suffix'].sort(),
+    ['constant', 'fake_name', 'hash', 'hash_email', 'keep', 'keep_subtree', 'mask', 'null', 'redact', 'remove', 'sequential', 'sequential_suffix'].sort(),
   );
 });
