@@ -19,6 +19,7 @@ const program = new Command()
   });
 
 registerCommands(program);
+(await import('./commands/recover.js')).registerRecoverCommand(program);
 
 try {
   await program.parseAsync(process.argv);

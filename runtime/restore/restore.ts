@@ -6,10 +6,13 @@ import type { Logger } from '../ops/log.js';
 import type { Store } from '../store/store.js';
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import type { Manifest } from '../snapshot/manifest.js';
-import { downloadVerified } from './download.js';
+import { downloadVerified, type VerifiedDownload } from './download.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections, selectCollections } from './select.js';
+import { watchStopSignals } from './stop-signals.js';
+import { isRestoreInternal } from './temp-names.js';
+import type { IntoTargetOptions } from './into-target.js';
 
 export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;
 
@@ -29,6 +32,7 @@ export interface RestoreOptions {
   workDir?: string;
   holder: string;
   logger: Logger;
+  lock?: IntoTargetOptions['lock'];
 }
 
 export interface RestoreResult extends CollectionCounts {
@@ -51,26 +55,35 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   checkRestoreTarget({ target: options.target, sourceDb: manifest.source.db, ...options.guard, ...(options.confirm ? { confirm: options.confirm } : {}) });
   checkAnonymizationRequirement({ manifestAnonymized: manifest.anonymization.anonymized, haveRulesAndKey: Boolean(options.anonymize) });
 
-  const wanted = chooseCollections(options.collections, manifest.collections.map((c) => c.name), `snapshot ${id}`);
+  // Older snapshots captured a restore's own lock and scratch collections; restoring those would clobber this run's lock.
+  const available = manifest.collections.map((c) => c.name).filter((name) => !isRestoreInternal(name));
+  const wanted = chooseCollections(options.collections, available, `snapshot ${id}`);
 
-  logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
-  const download = await downloadVerified(store, manifest, options.workDir);
+  const stop = watchStopSignals(logger, `restore ${id} → ${options.target}`);
+  let download: VerifiedDownload | undefined;
   try {
-    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
-    // A raw snapshot goes through the anonymizer, which applies the size limits itself.
+    const events = async (): Promise<AsyncIterable<ArchiveEvent>> => {
+      logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
+      download = await downloadVerified(store, manifest, { ...(options.workDir ? { workDir: options.workDir } : {}), signal: stop.signal, logger });
+      let stream: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
+      // A raw snapshot goes through the anonymizer, which applies the size limits itself.
+      if (anonymize) stream = anonymize(stream);
+      else if (options.subset) stream = options.subset(stream);
+      return stream;
+    };
     const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
-    if (anonymize) events = anonymize(events);
-    else if (options.subset) events = options.subset(events);
-
     const loaded = await writeIntoTarget(options.client.db(options.target), events, {
       logger,
       holder: options.holder,
       label: `restore ${id} → ${options.target}`,
+      signal: stop.signal,
+      ...(options.lock ? { lock: options.lock } : {}),
       beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymize)),
     });
     return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes };
   } finally {
-    await download.remove();
+    await download?.remove();
+    stop.dispose();
   }
 }
 
