@@ -59,6 +59,7 @@ export async function cloneDatabase(options: CloneOptions): Promise<CloneResult>
       label,
       signal: stop.signal,
     });
+    stop.throwIfStoppedAfterSwap(`${options.target} holds a copy of ${options.from}`);
   } finally {
     stop.dispose();
   }

@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import { faultPoint } from '../util/fault.js';
-import { acquireRestoreLock, type AcquireLockOptions, type RestoreLock } from './lock.js';
+import { acquireRestoreLock, LOCK_COLLECTION, type AcquireLockOptions, type LockDocument, type RestoreLock } from './lock.js';
 import { loadIntoTemporaryCollections, type LoadedCollection } from './load.js';
 import { applySwap, dropTemporaryCollections, planSwap } from './swap.js';
 
@@ -90,6 +90,25 @@ export async function writeIntoTarget(
     throw error;
   } finally {
     // A journal must outlive us: then the lock stays (without heartbeat) for the next run or `syrf-db recover` to finish.
+    if (lock.hasJournal) lock.abandon();
+    else await lock.release();
+  }
+}
+
+/**
+ * Reads (never writes) the target's lock; only when it holds the journal
+ * of an interrupted swap, takes the lock and finishes that swap.
+ */
+export async function finishInterruptedSwapIfAny(
+  db: Db,
+  options: { holder: string; logger: Logger; lock?: IntoTargetOptions['lock'] },
+): Promise<RecoveryReport | undefined> {
+  const current = await db.collection<LockDocument>(LOCK_COLLECTION).findOne({ _id: 'restore' }, { projection: { swap: 1 } });
+  if (!current?.swap) return undefined;
+  const lock = await acquireRestoreLock(db, { holder: options.holder, waitMs: DEFAULT_LOCK_WAIT_MS, ...options.lock });
+  try {
+    return await finishInterruptedRun(db, lock, options.logger);
+  } finally {
     if (lock.hasJournal) lock.abandon();
     else await lock.release();
   }

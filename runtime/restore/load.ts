@@ -145,7 +145,7 @@ export async function loadIntoTemporaryCollections(db: Db, events: AsyncIterable
 }
 
 /** Exact decode; a value the driver cannot carry is refused with its collection and _id, never changed. */
-function decodeFor(collection: string, raw: Buffer): Document {
+export function decodeFor(collection: string, raw: Buffer): Document {
   try {
     return decodeExact(raw);
   } catch (error) {
@@ -172,7 +172,7 @@ function idOf(raw: Buffer): string {
  * enough) and build bulk-write bookkeeping per document: on a fast server
  * that client-side work is what limits a restore.
  */
-async function insertBatch(db: Db, collection: string, documents: Document[]): Promise<void> {
+export async function insertBatch(db: Db, collection: string, documents: Document[]): Promise<void> {
   const reply = await db.command({ insert: collection, documents, ordered: false, bypassDocumentValidation: true });
   const writeErrors = (reply.writeErrors ?? []) as Array<{ index?: number; code?: number; errmsg?: string }>;
   const first = writeErrors[0];
@@ -185,13 +185,13 @@ async function insertBatch(db: Db, collection: string, documents: Document[]): P
 }
 
 /** Options a createCollection accepts; identifiers the server assigns itself are dropped. */
-function creatableOptions(options: Document): Document {
+export function creatableOptions(options: Document): Document {
   const { uuid: _uuid, viewOn: _viewOn, pipeline: _pipeline, ...rest } = options;
   return rest;
 }
 
 /** An index spec as createIndexes accepts it: without the version and namespace the dump recorded. */
-function creatableIndex(index: Document): Document {
+export function creatableIndex(index: Document): Document {
   const { v: _v, ns: _ns, ...rest } = index;
   return rest;
 }

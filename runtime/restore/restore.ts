@@ -8,7 +8,7 @@ import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import type { Manifest } from '../snapshot/manifest.js';
 import { downloadVerified, type VerifiedDownload } from './download.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
-import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
+import { countsOf, finishInterruptedSwapIfAny, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections, selectCollections } from './select.js';
 import { watchStopSignals } from './stop-signals.js';
 import { isRestoreInternal } from './temp-names.js';
@@ -60,19 +60,21 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const wanted = chooseCollections(options.collections, available, `snapshot ${id}`);
 
   const stop = watchStopSignals(logger, `restore ${id} → ${options.target}`);
+  const db = options.client.db(options.target);
   let download: VerifiedDownload | undefined;
   try {
-    const events = async (): Promise<AsyncIterable<ArchiveEvent>> => {
-      logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
-      download = await downloadVerified(store, manifest, { ...(options.workDir ? { workDir: options.workDir } : {}), signal: stop.signal, logger });
-      let stream: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
-      // A raw snapshot goes through the anonymizer, which applies the size limits itself.
-      if (anonymize) stream = anonymize(stream);
-      else if (options.subset) stream = options.subset(stream);
-      return stream;
-    };
+    // A swap a killed run left half done is finished first, before this run downloads anything.
+    await finishInterruptedSwapIfAny(db, { holder: options.holder, logger, ...(options.lock ? { lock: options.lock } : {}) });
+    logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
+    // Downloaded and checked before the lock is taken, so a damaged snapshot writes nothing at all to the target.
+    download = await downloadVerified(store, manifest, { ...(options.workDir ? { workDir: options.workDir } : {}), signal: stop.signal, logger });
+    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
+    // A raw snapshot goes through the anonymizer, which applies the size limits itself.
     const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
-    const loaded = await writeIntoTarget(options.client.db(options.target), events, {
+    if (anonymize) events = anonymize(events);
+    else if (options.subset) events = options.subset(events);
+
+    const loaded = await writeIntoTarget(db, events, {
       logger,
       holder: options.holder,
       label: `restore ${id} → ${options.target}`,
@@ -80,6 +82,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       ...(options.lock ? { lock: options.lock } : {}),
       beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymize)),
     });
+    stop.throwIfStoppedAfterSwap(`${options.target} holds snapshot ${id}`);
     return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes };
   } finally {
     await download?.remove();

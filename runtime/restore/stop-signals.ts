@@ -11,6 +11,8 @@ export interface StopWatch {
   readonly signal: AbortSignal;
   /** Throws the stop error once a signal arrived. */
   throwIfStopped(): void;
+  /** After a run that finished anyway (a signal during the swap): still exit non-zero, saying what the target holds now. */
+  throwIfStoppedAfterSwap(outcome: string): void;
   dispose(): void;
 }
 
@@ -33,6 +35,14 @@ export function watchStopSignals(logger: Logger, what: string): StopWatch {
     signal: controller.signal,
     throwIfStopped() {
       if (controller.signal.aborted) throw controller.signal.reason;
+    },
+    throwIfStoppedAfterSwap(outcome) {
+      if (!controller.signal.aborted) return;
+      const reason = controller.signal.reason as UserError;
+      throw new UserError(`${reason.message} during its swap; the swap was completed: ${outcome}`, {
+        hint: 'nothing to repair; re-run it if the job expects a clean exit',
+        exitCode: ExitCode.failure,
+      });
     },
     dispose() {
       for (const name of SIGNALS) process.off(name, onSignal);

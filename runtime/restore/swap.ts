@@ -19,7 +19,7 @@ import { EJSON, type Document } from 'bson';
 import { MongoServerError, type Db } from 'mongodb';
 import type { Logger } from '../ops/log.js';
 import { faultPoint } from '../util/fault.js';
-import type { LoadedCollection } from './load.js';
+import { creatableIndex, creatableOptions, decodeFor, insertBatch, type LoadedCollection } from './load.js';
 import { isTempName, oldNameFor } from './temp-names.js';
 
 export interface SwapJournal {
@@ -76,6 +76,16 @@ export async function applySwap(db: Db, journal: SwapJournal, logger: Logger): P
 }
 
 async function renameIntoPlace(db: Db, entry: SwapJournal['collections'][number], existing: Set<string>): Promise<void> {
+  try {
+    await renameOver(db, entry, existing);
+  } catch (error) {
+    // FerretDB cannot rename collections whose names contain a dot; those are copied instead.
+    if (!isInvalidNamespace(error) || !(entry.name.includes('.') || entry.temp.includes('.'))) throw error;
+    await copyIntoPlace(db, entry, existing);
+  }
+}
+
+async function renameOver(db: Db, entry: SwapJournal['collections'][number], existing: Set<string>): Promise<void> {
   if (!noDropTarget.has(db.client)) {
     try {
       await db.renameCollection(entry.temp, entry.name, { dropTarget: true });
@@ -92,6 +102,39 @@ async function renameIntoPlace(db: Db, entry: SwapJournal['collections'][number]
     faultPoint('restore.swap.after-set-aside');
   }
   await db.renameCollection(entry.temp, entry.name);
+}
+
+/**
+ * The swap by copy, for names the server cannot rename: the final
+ * collection is rebuilt from the loaded one, which is dropped only once the
+ * copy is complete, so an interrupted copy is simply redone.
+ */
+async function copyIntoPlace(db: Db, entry: SwapJournal['collections'][number], existing: Set<string>): Promise<void> {
+  const [info] = await db.listCollections({ name: entry.temp }).toArray();
+  const indexes = await db.collection(entry.temp).listIndexes().toArray();
+  if (existing.has(entry.name)) await db.collection(entry.name).drop().catch(ignoreMissing);
+  await db.createCollection(entry.name, creatableOptions(((info as { options?: Document } | undefined)?.options ?? {}) as Document));
+  let batch: Document[] = [];
+  let bytes = 0;
+  for await (const raw of db.collection(entry.temp).find({}, { raw: true, batchSize: 1000 }) as AsyncIterable<unknown>) {
+    const doc = raw as Buffer;
+    batch.push(decodeFor(entry.name, doc));
+    bytes += doc.length;
+    if (batch.length >= 1000 || bytes >= 1 << 20) {
+      await insertBatch(db, entry.name, batch);
+      faultPoint('restore.swap.copy-batch');
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length) await insertBatch(db, entry.name, batch);
+  const specs = indexes.filter((index) => index.name !== '_id_').map(creatableIndex);
+  if (specs.length) await db.command({ createIndexes: entry.name, indexes: specs });
+  await db.collection(entry.temp).drop().catch(ignoreMissing);
+}
+
+function isInvalidNamespace(error: unknown): boolean {
+  return error instanceof MongoServerError && (error.code === 73 || /invalid (target )?namespace/i.test(error.message));
 }
 
 /** Servers learned to lack `dropTarget` (FerretDB), so each swap asks only once. */

@@ -14,6 +14,7 @@ import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.j
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
 import { writeArchiveToStore } from './write-archive.js';
+import { faultPoint } from '../util/fault.js';
 
 export interface AnonymizationStage {
   /** Rewrites the event stream (pseudonymizes, drops excluded collections, applies limits). */
@@ -95,6 +96,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     const completedAt = now();
     const manifest = buildManifest({ id, options, version, tally, written, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
     await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json' });
+    faultPoint('snapshot.manifest-written');
 
     const check = await verifySnapshot(store, id, manifest);
     if (!check.ok) {
@@ -103,6 +105,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
         exitCode: ExitCode.corrupt,
       });
     }
+    faultPoint('snapshot.verified');
     await store.write(LATEST_KEY, formatLatest(id), { contentType: 'text/plain' });
     logger.info(`snapshot ${id} complete and verified; ${LATEST_KEY} now points to it`, {
       snapshot: id,

@@ -4,6 +4,7 @@ import { createParallelGzip } from '../archive/parallel-gzip.js';
 import { ArchiveWriter, writeEvents } from '../archive/writer.js';
 import type { Store } from '../store/store.js';
 import { HashingStream } from '../util/hashing-stream.js';
+import { faultPoint } from '../util/fault.js';
 
 export interface WrittenArchive {
   sizeBytes: number;
@@ -26,6 +27,7 @@ export async function writeArchiveToStore(
   const hasher = new HashingStream();
   const body = new PassThrough();
   gzip.pipe(hasher).pipe(body);
+  hasher.on('data', () => faultPoint('snapshot.upload.chunk'));
   const upload = store.write(key, body, { contentType: 'application/gzip' });
   // Observed below; this keeps an early rejection from being reported as unhandled.
   upload.catch(() => undefined);
