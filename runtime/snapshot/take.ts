@@ -95,9 +95,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
 
     const completedAt = now();
     const manifest = buildManifest({ id, options, version, tally, written, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
-    await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json' });
-    faultPoint('snapshot.manifest-written');
-
+    // The archive is read back and checked before the manifest exists: a snapshot whose read-back
+    // failed (even when recording the failure fails too) is listed as incomplete, never as complete.
     const check = await verifySnapshot(store, id, manifest);
     if (!check.ok) {
       throw new UserError(`snapshot ${id} failed verification after upload: ${check.problems.join('; ')}`, {
@@ -106,6 +105,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
       });
     }
     faultPoint('snapshot.verified');
+    await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json' });
+    faultPoint('snapshot.manifest-written');
     await store.write(LATEST_KEY, formatLatest(id), { contentType: 'text/plain' });
     logger.info(`snapshot ${id} complete and verified; ${LATEST_KEY} now points to it`, {
       snapshot: id,

@@ -6,13 +6,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import type { Store, StoredObject } from './store.js';
+import { DEFAULT_READ_POLICY, resilientRead, type ReadPolicy } from './resilient-read.js';
 
 /** A directory on local disk; the embedded default for local runs and tests. */
 export class FileStore implements Store {
   readonly url: string;
   private readonly root: string;
 
-  constructor(root: string) {
+  private readonly readPolicy: ReadPolicy;
+
+  constructor(root: string, options: { readPolicy?: ReadPolicy } = {}) {
+    this.readPolicy = options.readPolicy ?? DEFAULT_READ_POLICY;
     this.root = resolve(root);
     this.url = `file://${this.root}`;
   }
@@ -40,7 +44,12 @@ export class FileStore implements Store {
   async read(key: string): Promise<Readable> {
     const path = this.pathOf(key);
     await this.mustExist(key, path);
-    return createReadStream(path);
+    // A network filesystem can stall or fail midway like any network read.
+    return resilientRead(async (offset) => createReadStream(path, { start: offset }), {
+      policy: this.readPolicy,
+      describe: this.describe(key),
+      isPermanent: (error) => ['ENOENT', 'EACCES', 'EISDIR'].includes(String((error as NodeJS.ErrnoException | null)?.code)),
+    });
   }
 
   async readText(key: string): Promise<string> {

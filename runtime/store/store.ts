@@ -5,6 +5,8 @@ export interface StoredObject {
   key: string;
   size: number;
   updated: Date;
+  /** GCS object generation (absent for file stores). */
+  generation?: string;
 }
 
 /**
