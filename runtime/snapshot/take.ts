@@ -3,7 +3,7 @@ import { UserError, ExitCode } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import { throttle } from '../ops/log.js';
-import type { Store } from '../store/store.js';
+import { AlreadyExistsError, type Store } from '../store/store.js';
 import { LATEST_KEY, defaultSnapshotId, formatLatest, snapshotKeys, assertSnapshotId } from '../store/layout.js';
 import { hostsOf, serverVersion } from '../mongo/connect.js';
 import { parseCollectionMetadata } from '../archive/metadata.js';
@@ -105,7 +105,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
       });
     }
     faultPoint('snapshot.verified');
-    await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json' });
+    await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json', ifAbsent: true });
     faultPoint('snapshot.manifest-written');
     await store.write(LATEST_KEY, formatLatest(id), { contentType: 'text/plain' });
     logger.info(`snapshot ${id} complete and verified; ${LATEST_KEY} now points to it`, {
@@ -116,7 +116,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     });
     return manifest;
   } catch (error) {
-    await markFailed(store, keys.failed, error, logger);
+    // The objects under this id belong to the run that wrote first; marking them failed would break it.
+    if (!(error instanceof AlreadyExistsError)) await markFailed(store, keys.failed, error, logger);
     throw error;
   }
 }

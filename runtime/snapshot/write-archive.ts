@@ -28,7 +28,8 @@ export async function writeArchiveToStore(
   const body = new PassThrough();
   gzip.pipe(hasher).pipe(body);
   hasher.on('data', () => faultPoint('snapshot.upload.chunk'));
-  const upload = store.write(key, body, { contentType: 'application/gzip' });
+  // Never over another run's archive: of two snapshots with the same id, the store lets one write it.
+  const upload = store.write(key, body, { contentType: 'application/gzip', ifAbsent: true });
   // Observed below; this keeps an early rejection from being reported as unhandled.
   upload.catch(() => undefined);
 

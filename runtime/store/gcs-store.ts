@@ -2,7 +2,7 @@ import type { Bucket } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import { joinKey, type Store, type StoredObject } from './store.js';
+import { AlreadyExistsError, joinKey, type Store, type StoredObject, type WriteOptions } from './store.js';
 import { DEFAULT_READ_POLICY, resilientRead, type ReadPolicy } from './resilient-read.js';
 
 export interface GcsStoreOptions {
@@ -49,17 +49,20 @@ export class GcsStore implements Store {
     return `gs://${this.bucketName}/${this.objectName(key)}`;
   }
 
-  async write(key: string, body: Readable | Buffer | string, options: { contentType?: string } = {}): Promise<void> {
+  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<void> {
     const file = (await this.bucket).file(this.objectName(key));
+    // Generation 0 matches only "no live object": the store itself refuses the second of two writers.
+    const precondition = options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
     try {
       if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType });
+        await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType, ...precondition });
         return;
       }
       // A resumable upload only becomes visible when finalized, so an interrupted
       // upload never replaces the object under this key.
-      await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5' }));
+      await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5', ...precondition }));
     } catch (error) {
+      if (statusOf(error) === 412) throw new AlreadyExistsError(this.describe(key));
       throw this.translate(error, `writing ${this.describe(key)}`);
     }
   }
