@@ -6,9 +6,9 @@ import { captureEvents, planCapture } from '../snapshot/capture.js';
 import { toolVersion } from '../version.js';
 import { checkRestoreTarget } from './guard.js';
 import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
-import { LOCK_COLLECTION } from './lock.js';
 import { chooseCollections, selectCollections } from './select.js';
-import { isTempName } from './temp-names.js';
+import { isRestoreInternal } from './temp-names.js';
+import { watchStopSignals } from './stop-signals.js';
 
 /** Clones copy data as it is, so they may only read databases that are already anonymized. */
 const CLONE_SOURCES = [/^syrf_staging$/, /^syrf_pr_\d+$/];
@@ -41,7 +41,7 @@ export async function cloneDatabase(options: CloneOptions): Promise<CloneResult>
   }
   checkRestoreTarget({ target: options.target, sourceDb: options.from, ...options.guard });
 
-  const plan = await planCapture(options.client, options.from, (name) => name === LOCK_COLLECTION || isTempName(name));
+  const plan = await planCapture(options.client, options.from, isRestoreInternal);
   const wanted = chooseCollections(options.collections, plan.collections.map((c) => c.name), `database ${options.from}`);
 
   const events = captureEvents(options.client, plan, {
@@ -49,10 +49,19 @@ export async function cloneDatabase(options: CloneOptions): Promise<CloneResult>
     toolVersion,
     parallelCollections: 2,
   });
-  const loaded = await writeIntoTarget(options.client.db(options.target), selectCollections(events, wanted), {
-    logger: options.logger,
-    holder: options.holder,
-    label: `clone ${options.from} → ${options.target}`,
-  });
+  const label = `clone ${options.from} → ${options.target}`;
+  const stop = watchStopSignals(options.logger, label);
+  let loaded;
+  try {
+    loaded = await writeIntoTarget(options.client.db(options.target), selectCollections(events, wanted), {
+      logger: options.logger,
+      holder: options.holder,
+      label,
+      signal: stop.signal,
+    });
+    stop.throwIfStoppedAfterSwap(`${options.target} holds a copy of ${options.from}`);
+  } finally {
+    stop.dispose();
+  }
   return { from: options.from, target: options.target, ...countsOf(loaded) };
 }

@@ -1,14 +1,18 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { ExitCode, UserError } from '../errors.js';
+import type { Logger } from '../ops/log.js';
 import type { Store } from '../store/store.js';
 import { snapshotKeys } from '../store/layout.js';
 import type { Manifest } from '../snapshot/manifest.js';
 import { HashingStream } from '../util/hashing-stream.js';
+import { isProcessAlive } from '../util/process.js';
+import { faultPoint } from '../util/fault.js';
+import { diskError } from '../util/disk-errors.js';
 
 export interface VerifiedDownload {
   path: string;
@@ -16,18 +20,33 @@ export interface VerifiedDownload {
   remove(): Promise<void>;
 }
 
+/** `syrf-restore-<pid>-XXXXXX`: the pid says whether the run that made it is still alive. */
+const DIR_PREFIX = 'syrf-restore-';
+const DIR_PATTERN = /^syrf-restore-(?:(\d+)-)?[A-Za-z0-9]{6}$/;
+/** Copies from an older version carry no pid; a day is longer than any restore. */
+const LEGACY_AGE_MS = 24 * 3600_000;
+
 /**
  * Streams a snapshot's archive to local disk and checks its sha256 against
  * the manifest, so nothing is written to a database from bytes that do not
  * match what the producer verified.
  */
-export async function downloadVerified(store: Store, manifest: Manifest, workDir?: string): Promise<VerifiedDownload> {
-  const dir = await mkdtemp(join(workDir ?? tmpdir(), 'syrf-restore-'));
+export async function downloadVerified(store: Store, manifest: Manifest, options: { workDir?: string; signal?: AbortSignal; logger?: Logger } = {}): Promise<VerifiedDownload> {
+  const root = options.workDir ?? tmpdir();
+  await removeAbandonedDownloads(root, options.logger);
+  const dir = await mkdtemp(join(root, `${DIR_PREFIX}${process.pid}-`)).catch((error: unknown) => {
+    throw diskError(error, `creating a download directory in ${root}`) ?? error;
+  });
   const path = join(dir, 'dump.gz');
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
     const hasher = new HashingStream();
-    await pipeline(await store.read(snapshotKeys(manifest.id).dump), hasher, createWriteStream(path));
+    const source = await store.read(snapshotKeys(manifest.id).dump);
+    source.on('data', () => faultPoint('restore.download.chunk'));
+    await pipeline(source, hasher, createWriteStream(path), ...(options.signal ? [{ signal: options.signal }] : [])).catch((error: unknown) => {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw diskError(error, `writing ${path}`) ?? error;
+    });
     const sha256 = hasher.digest();
     if (sha256 !== manifest.archive.sha256 || hasher.bytes !== manifest.archive.sizeBytes) {
       throw new UserError(
@@ -40,4 +59,27 @@ export async function downloadVerified(store: Store, manifest: Manifest, workDir
     throw error;
   }
   return { path, open: () => createReadStream(path), remove };
+}
+
+/** Snapshot copies left in the work directory by killed runs (their process is gone) are deleted. */
+export async function removeAbandonedDownloads(root: string, logger?: Logger): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = DIR_PATTERN.exec(name);
+    if (!match) continue;
+    const full = join(root, name);
+    const pid = match[1] ? Number(match[1]) : undefined;
+    const abandoned = pid !== undefined ? pid !== process.pid && !isProcessAlive(pid) : Date.now() - (await stat(full).then((s) => s.mtimeMs, () => Date.now())) > LEGACY_AGE_MS;
+    if (!abandoned) continue;
+    await rm(full, { recursive: true, force: true });
+    removed.push(full);
+    logger?.info(`removed ${full}, a snapshot copy left by an interrupted restore`);
+  }
+  return removed;
 }

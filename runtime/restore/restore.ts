@@ -6,12 +6,15 @@ import type { Logger } from '../ops/log.js';
 import type { Store } from '../store/store.js';
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import type { Manifest } from '../snapshot/manifest.js';
-import { downloadVerified } from './download.js';
+import { downloadVerified, type VerifiedDownload } from './download.js';
 import { plausiblePseudonyms } from '../snapshot/plausibility.js';
 import type { Rules } from '../anonymize/rules.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
-import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
+import { countsOf, finishInterruptedSwapIfAny, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections, selectCollections } from './select.js';
+import { watchStopSignals } from './stop-signals.js';
+import { isRestoreInternal } from './temp-names.js';
+import type { IntoTargetOptions } from './into-target.js';
 
 export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;
 
@@ -33,6 +36,7 @@ export interface RestoreOptions {
   workDir?: string;
   holder: string;
   logger: Logger;
+  lock?: IntoTargetOptions['lock'];
 }
 
 export interface RestoreResult extends CollectionCounts {
@@ -55,11 +59,19 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   checkRestoreTarget({ target: options.target, sourceDb: manifest.source.db, ...options.guard, ...(options.confirm ? { confirm: options.confirm } : {}) });
   checkAnonymizationRequirement({ manifestAnonymized: manifest.anonymization.anonymized, haveRulesAndKey: Boolean(options.anonymize) });
 
-  const wanted = chooseCollections(options.collections, manifest.collections.map((c) => c.name), `snapshot ${id}`);
+  // Older snapshots captured a restore's own lock and scratch collections; restoring those would clobber this run's lock.
+  const available = manifest.collections.map((c) => c.name).filter((name) => !isRestoreInternal(name));
+  const wanted = chooseCollections(options.collections, available, `snapshot ${id}`);
 
-  logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
-  const download = await downloadVerified(store, manifest, options.workDir);
+  const stop = watchStopSignals(logger, `restore ${id} → ${options.target}`);
+  const db = options.client.db(options.target);
+  let download: VerifiedDownload | undefined;
   try {
+    // A swap a killed run left half done is finished first, before this run downloads anything.
+    await finishInterruptedSwapIfAny(db, { holder: options.holder, logger, ...(options.lock ? { lock: options.lock } : {}) });
+    logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
+    // Downloaded and checked before the lock is taken, so a damaged snapshot writes nothing at all to the target.
+    download = await downloadVerified(store, manifest, { ...(options.workDir ? { workDir: options.workDir } : {}), signal: stop.signal, logger });
     let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
     // A raw snapshot goes through the anonymizer, which applies the size limits itself.
     if (manifest.anonymization.anonymized && options.rules) events = plausiblePseudonyms(events, options.rules, { snapshotId: id });
@@ -67,15 +79,19 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     if (anonymize) events = anonymize(events);
     else if (options.subset) events = options.subset(events);
 
-    const loaded = await writeIntoTarget(options.client.db(options.target), events, {
+    const loaded = await writeIntoTarget(db, events, {
       logger,
       holder: options.holder,
       label: `restore ${id} → ${options.target}`,
+      signal: stop.signal,
+      ...(options.lock ? { lock: options.lock } : {}),
       beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymize)),
     });
+    stop.throwIfStoppedAfterSwap(`${options.target} holds snapshot ${id}`);
     return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes };
   } finally {
-    await download.remove();
+    await download?.remove();
+    stop.dispose();
   }
 }
 

@@ -4,6 +4,7 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { buildCollectionMetadata } from '../archive/metadata.js';
 import { databaseNames } from '../mongo/connect.js';
 import { mergeLimited } from '../util/async.js';
+import { isRestoreInternal } from '../restore/temp-names.js';
 
 export interface PlannedCollection {
   name: string;
@@ -21,9 +22,9 @@ export interface CapturePlan {
   excluded: string[];
 }
 
-/** Collections never worth capturing: server internals. */
+/** Collections never worth capturing: server internals, and a restore's own lock and scratch collections. */
 export function isSystemCollection(name: string): boolean {
-  return name.startsWith('system.');
+  return name.startsWith('system.') || isRestoreInternal(name);
 }
 
 /**

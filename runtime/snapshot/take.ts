@@ -3,7 +3,7 @@ import { UserError, ExitCode } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import { throttle } from '../ops/log.js';
-import type { Store } from '../store/store.js';
+import { AlreadyExistsError, type Store } from '../store/store.js';
 import { LATEST_KEY, defaultSnapshotId, formatLatest, snapshotKeys, assertSnapshotId } from '../store/layout.js';
 import { hostsOf, serverVersion } from '../mongo/connect.js';
 import { parseCollectionMetadata } from '../archive/metadata.js';
@@ -15,6 +15,7 @@ import type { SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
 import { writeArchiveToStore } from './write-archive.js';
+import { faultPoint } from '../util/fault.js';
 
 export interface AnonymizationStage {
   /** Rewrites the event stream (pseudonymizes, drops excluded collections, applies limits). */
@@ -97,8 +98,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
 
     const completedAt = now();
     const manifest = buildManifest({ id, options, version, tally, written, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
-    await store.write(keys.manifest, serializeManifest(manifest, options.signingKey), { contentType: 'application/json' });
-
+    // The archive is read back and checked before the manifest exists: a snapshot whose read-back
+    // failed (even when recording the failure fails too) is listed as incomplete, never as complete.
     const check = await verifySnapshot(store, id, manifest);
     if (!check.ok) {
       throw new UserError(`snapshot ${id} failed verification after upload: ${check.problems.join('; ')}`, {
@@ -106,6 +107,9 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
         exitCode: ExitCode.corrupt,
       });
     }
+    faultPoint('snapshot.verified');
+    await store.write(keys.manifest, serializeManifest(manifest, options.signingKey), { contentType: 'application/json', ifAbsent: true });
+    faultPoint('snapshot.manifest-written');
     await store.write(LATEST_KEY, formatLatest(id), { contentType: 'text/plain' });
     logger.info(`snapshot ${id} complete and verified; ${LATEST_KEY} now points to it`, {
       snapshot: id,
@@ -115,7 +119,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     });
     return manifest;
   } catch (error) {
-    await markFailed(store, keys.failed, error, logger);
+    // The objects under this id belong to the run that wrote first; marking them failed would break it.
+    if (!(error instanceof AlreadyExistsError)) await markFailed(store, keys.failed, error, logger);
     throw error;
   }
 }

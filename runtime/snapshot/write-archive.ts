@@ -4,6 +4,7 @@ import { createParallelGzip } from '../archive/parallel-gzip.js';
 import { ArchiveWriter, writeEvents } from '../archive/writer.js';
 import type { Store } from '../store/store.js';
 import { HashingStream } from '../util/hashing-stream.js';
+import { faultPoint } from '../util/fault.js';
 
 export interface WrittenArchive {
   sizeBytes: number;
@@ -29,7 +30,9 @@ export async function writeArchiveToStore(
   // with nobody listening yet; without this the 'error' event would crash the process with a stack trace.
   body.on('error', () => undefined);
   gzip.pipe(hasher).pipe(body);
-  const upload = store.write(key, body, { contentType: 'application/gzip' });
+  hasher.on('data', () => faultPoint('snapshot.upload.chunk'));
+  // Never over another run's archive: of two snapshots with the same id, the store lets one write it.
+  const upload = store.write(key, body, { contentType: 'application/gzip', ifAbsent: true });
   // Observed below; this keeps an early rejection from being reported as unhandled.
   upload.catch(() => undefined);
 

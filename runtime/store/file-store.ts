@@ -1,18 +1,23 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import type { Store, StoredObject } from './store.js';
+import { AlreadyExistsError, type Store, type StoredObject, type WriteOptions } from './store.js';
+import { diskError } from '../util/disk-errors.js';
+import { DEFAULT_READ_POLICY, resilientRead, type ReadPolicy } from './resilient-read.js';
 
 /** A directory on local disk; the embedded default for local runs and tests. */
 export class FileStore implements Store {
   readonly url: string;
   private readonly root: string;
 
-  constructor(root: string) {
+  private readonly readPolicy: ReadPolicy;
+
+  constructor(root: string, options: { readPolicy?: ReadPolicy } = {}) {
+    this.readPolicy = options.readPolicy ?? DEFAULT_READ_POLICY;
     this.root = resolve(root);
     this.url = `file://${this.root}`;
   }
@@ -21,7 +26,7 @@ export class FileStore implements Store {
     return `file://${this.pathOf(key)}`;
   }
 
-  async write(key: string, body: Readable | Buffer | string): Promise<void> {
+  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
     await removeAbandonedTemporaries(target);
@@ -29,18 +34,32 @@ export class FileStore implements Store {
     const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       const source = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
+      if (options.ifAbsent && (await this.stat(key))) throw new AlreadyExistsError(this.describe(key));
       await pipeline(source, createWriteStream(temp, { flags: 'wx' }));
-      await rename(temp, target);
+      if (options.ifAbsent) {
+        // link() never replaces: of two writers, exactly one creates the key.
+        await link(temp, target).catch((error: unknown) => {
+          throw (error as NodeJS.ErrnoException).code === 'EEXIST' ? new AlreadyExistsError(this.describe(key)) : error;
+        });
+        await rm(temp, { force: true });
+      } else {
+        await rename(temp, target);
+      }
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      throw diskError(error, `writing ${this.describe(key)}`) ?? error;
     }
   }
 
   async read(key: string): Promise<Readable> {
     const path = this.pathOf(key);
     await this.mustExist(key, path);
-    return createReadStream(path);
+    // A network filesystem can stall or fail midway like any network read.
+    return resilientRead(async (offset) => createReadStream(path, { start: offset }), {
+      policy: this.readPolicy,
+      describe: this.describe(key),
+      isPermanent: (error) => ['ENOENT', 'EACCES', 'EISDIR'].includes(String((error as NodeJS.ErrnoException | null)?.code)),
+    });
   }
 
   async readText(key: string): Promise<string> {

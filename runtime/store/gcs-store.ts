@@ -2,7 +2,8 @@ import type { Bucket } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import { joinKey, type Store, type StoredObject } from './store.js';
+import { AlreadyExistsError, joinKey, type Store, type StoredObject, type WriteOptions } from './store.js';
+import { DEFAULT_READ_POLICY, resilientRead, type ReadPolicy } from './resilient-read.js';
 
 export interface GcsStoreOptions {
   /** Custom API endpoint (fake-gcs-server in tests); credentials are then not used. */
@@ -10,6 +11,8 @@ export interface GcsStoreOptions {
   projectId?: string;
   /** Fail fast against an unreachable endpoint instead of retrying for minutes. */
   maxRetries?: number;
+  /** Idle timeout and resumptions of object reads. */
+  readPolicy?: ReadPolicy;
 }
 
 /** A bucket (and optional prefix) in Google Cloud Storage, authenticated by Workload Identity / ADC. */
@@ -46,35 +49,46 @@ export class GcsStore implements Store {
     return `gs://${this.bucketName}/${this.objectName(key)}`;
   }
 
-  async write(key: string, body: Readable | Buffer | string, options: { contentType?: string } = {}): Promise<void> {
+  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<void> {
     const file = (await this.bucket).file(this.objectName(key));
+    // Generation 0 matches only "no live object": the store itself refuses the second of two writers.
+    const precondition = options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
     try {
       if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType });
+        await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType, ...precondition });
         return;
       }
       // A resumable upload only becomes visible when finalized, so an interrupted
       // upload never replaces the object under this key.
-      await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5' }));
+      await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5', ...precondition }));
     } catch (error) {
+      if (statusOf(error) === 412) throw new AlreadyExistsError(this.describe(key));
       throw this.translate(error, `writing ${this.describe(key)}`);
     }
   }
 
   async read(key: string): Promise<Readable> {
-    const file = (await this.bucket).file(this.objectName(key));
-    if (!(await this.stat(key))) {
+    const bucket = await this.bucket;
+    const found = await this.stat(key);
+    if (!found) {
       throw new UserError(`${this.describe(key)} does not exist`, {
         hint: `check the snapshot id with \`syrf-db list --from ${this.url}\``,
       });
     }
-    const stream = file.createReadStream({ validation: false });
-    return stream;
+    // Pinned to the generation just looked at: a resumed read never mixes two versions of the object.
+    const file = bucket.file(this.objectName(key), found.generation ? { generation: Number(found.generation) } : {});
+    return resilientRead(async (offset) => file.createReadStream({ validation: false, ...(offset > 0 ? { start: offset } : {}) }), {
+      policy: this.options.readPolicy ?? DEFAULT_READ_POLICY,
+      describe: this.describe(key),
+      isPermanent: (error) => [401, 403, 404, 412].includes(statusOf(error) ?? 0),
+      onRetry: (message) => process.stderr.write(`warning: ${message}\n`),
+    });
   }
 
   async readText(key: string): Promise<string> {
     const stream = await this.read(key);
     const chunks: Buffer[] = [];
+    // (read() already resumes and times out; anything left here is a final failure)
     try {
       for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
     } catch (error) {
@@ -86,7 +100,12 @@ export class GcsStore implements Store {
   async stat(key: string): Promise<StoredObject | null> {
     try {
       const [metadata] = await (await this.bucket).file(this.objectName(key)).getMetadata();
-      return { key, size: Number(metadata.size ?? 0), updated: new Date(String(metadata.updated ?? metadata.timeCreated ?? 0)) };
+      return {
+        key,
+        size: Number(metadata.size ?? 0),
+        updated: new Date(String(metadata.updated ?? metadata.timeCreated ?? 0)),
+        ...(metadata.generation !== undefined ? { generation: String(metadata.generation) } : {}),
+      };
     } catch (error) {
       if (statusOf(error) === 404 && !isMissingBucket(error)) return null;
       throw this.translate(error, `reading ${this.describe(key)}`);

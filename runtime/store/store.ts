@@ -1,3 +1,4 @@
+import { ExitCode, UserError } from '../errors.js';
 import type { Readable } from 'node:stream';
 
 export interface StoredObject {
@@ -5,6 +6,8 @@ export interface StoredObject {
   key: string;
   size: number;
   updated: Date;
+  /** GCS object generation (absent for file stores). */
+  generation?: string;
 }
 
 /**
@@ -15,7 +18,8 @@ export interface StoredObject {
 export interface Store {
   /** The store's URL, for messages (never contains credentials). */
   readonly url: string;
-  write(key: string, body: Readable | Buffer | string, options?: { contentType?: string }): Promise<void>;
+  /** With `ifAbsent`, refuses (AlreadyExistsError) when the key exists, atomically at the store. */
+  write(key: string, body: Readable | Buffer | string, options?: WriteOptions): Promise<void>;
   /** Throws a UserError naming the object when it does not exist. */
   read(key: string): Promise<Readable>;
   readText(key: string): Promise<string>;
@@ -27,6 +31,22 @@ export interface Store {
   delete(key: string): Promise<void>;
   /** Full URL of one object, for messages. */
   describe(key: string): string;
+}
+
+export interface WriteOptions {
+  contentType?: string;
+  ifAbsent?: boolean;
+}
+
+/** A write with `ifAbsent` found the key taken: another writer got there first. */
+export class AlreadyExistsError extends UserError {
+  constructor(where: string) {
+    super(`${where} already exists: another run wrote it first`, {
+      hint: 'two runs with the same snapshot id ran at once; this one stopped without touching the other\'s objects. Use another --id, or retry once the other run finished',
+      exitCode: ExitCode.refused,
+    });
+    this.name = 'AlreadyExistsError';
+  }
 }
 
 export function joinKey(...parts: string[]): string {

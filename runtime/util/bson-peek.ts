@@ -35,7 +35,8 @@ export function peekTopLevelScalar(doc: Uint8Array, field: string): string | num
   return undefined;
 }
 
-function valueSize(type: number, view: DataView, doc: Uint8Array, pos: number): number {
+/** Bytes the value of a BSON element of `type` at `pos` occupies; -1 for an unknown type. */
+export function valueSize(type: number, view: DataView, doc: Uint8Array, pos: number): number {
   switch (type) {
     case 0x01: case 0x09: case 0x11: case 0x12: return 8;
     case 0x02: case 0x0d: case 0x0e: return 4 + view.getInt32(pos, true);

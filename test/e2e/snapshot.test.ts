@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killWhen, runCli, spawnCli } from '../support/cli.js';
+import { killedByFault, runCli, runCliWithFault } from '../support/cli.js';
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
 import { connectMongo, createBucket, fakeGcsStorage, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
@@ -75,12 +75,9 @@ describe('snapshot → list → show → verify', () => {
     const url = `gs://${bucket}`;
     expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-04-01'], { env })).code).toBe(0);
 
-    const child = spawnCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-04-02', '--parallel', '1'], { env });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    // The first progress line is written once documents are streaming into the upload.
-    const killed = await killWhen(child, async () => /snapshot 2026-04-02: \w+ \d+ documents/.test(stderr));
-    expect(killed, 'the snapshot finished before the test could kill it').toBe(true);
+    // Killed once compressed archive bytes are streaming into the upload.
+    const killed = await runCliWithFault(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-04-02', '--parallel', '1'], 'snapshot.upload.chunk:1', { env });
+    expect(killedByFault(killed), killed.stderr).toBe(true);
 
     const objects = (await fakeGcsStorage().bucket(bucket).getFiles())[0].map((f) => f.name).sort();
     expect(objects).toEqual(['prod/2026-04-01/dump.gz', 'prod/2026-04-01/manifest.json', 'prod/latest.txt']);
@@ -110,11 +107,9 @@ describe('snapshot → list → show → verify', () => {
     const storeDir = join(dir.path, 'killed', 'prod');
     expect((await runCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-01'])).code).toBe(0);
 
-    const child = spawnCli(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-02', '--parallel', '1']);
-    const killedMidUpload = await killWhen(child, async () =>
-      (await readdir(join(storeDir, '2026-03-02')).catch(() => [] as string[])).some((f) => f.startsWith('dump.gz.tmp-')),
-    );
-    expect(killedMidUpload, 'the snapshot finished before the test could kill it').toBe(true);
+    const killedMidUpload = await runCliWithFault(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-02', '--parallel', '1'], 'snapshot.upload.chunk:1');
+    expect(killedByFault(killedMidUpload), killedMidUpload.stderr).toBe(true);
+    expect((await readdir(join(storeDir, '2026-03-02'))).some((f) => f.startsWith('dump.gz.tmp-'))).toBe(true);
 
     expect(await readFile(join(storeDir, 'latest.txt'), 'utf8')).toBe('prod/2026-03-01\n');
     const listed = JSON.parse((await runCli(['list', '--from', url, '--json'])).stdout) as Array<{ id: string; status: string; latest: boolean }>;
@@ -125,6 +120,21 @@ describe('snapshot → list → show → verify', () => {
     expect(retry.code, retry.stderr).toBe(0);
     expect(await readFile(join(storeDir, 'latest.txt'), 'utf8')).toBe('prod/2026-03-02\n');
     expect((await readdir(join(storeDir, '2026-03-02'))).sort()).toEqual(['dump.gz', 'manifest.json']);
+  });
+
+  it.each([0, 1])('two snapshots with the same id at once: the store lets exactly one write it, the other is refused and touches nothing (store %#)', async (which) => {
+    const store = stores()[which]!;
+    const url = which === 0 ? `file://${dir.path}/same-id` : `gs://${await createBucket()}/same-id`;
+    const args = ['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-07-01'];
+    const [first, second] = await Promise.all([runCli(args, { env: store.env }), runCli(args, { env: store.env })]);
+    const codes = [first.code, second.code].sort();
+    expect(codes, `${first.stderr}\n---\n${second.stderr}`).toEqual([0, 3]);
+    const refused = first.code === 3 ? first : second;
+    expect(refused.stderr).toMatch(/already exists: another run wrote it first/);
+    expect(refused.stderr).not.toMatch(/unexpected failure/);
+    const listed = JSON.parse((await runCli(['list', '--from', url, '--json'], { env: store.env })).stdout) as Array<{ id: string; status: string }>;
+    expect(listed.find((e) => e.id === '2026-07-01')?.status).toBe('complete');
+    expect((await runCli(['verify', '2026-07-01', '--from', url], { env: store.env })).code).toBe(0);
   });
 });
 
@@ -179,4 +189,5 @@ describe('bad input gets one clear error and a non-zero exit', () => {
     expect(noLatest.code).toBe(1);
     expect(noLatest.stderr).toMatch(/latest\.txt does not exist/);
   });
+
 });

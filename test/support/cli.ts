@@ -43,25 +43,15 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 export { repoRoot };
 
 /**
- * SIGKILLs `child` as soon as `ready()` says it is mid-work (polled every
- * few ms). Resolves true once the killed child has exited, false if it
- * finished on its own first.
+ * Runs the CLI with a fault injected at a named pipeline point
+ * (`SYRF_FAULT`, see runtime/util/fault.ts): the process stops itself
+ * exactly there, so a kill test cannot pass by the process finishing first.
  */
-export function killWhen(child: ChildProcess, ready: () => Promise<boolean>, pollMs = 5): Promise<boolean> {
-  return new Promise((resolve) => {
-    let killed = false;
-    const timer = setInterval(() => {
-      void ready().then((now) => {
-        if (now && !killed) {
-          killed = true;
-          clearInterval(timer);
-          child.kill('SIGKILL');
-        }
-      }, () => undefined);
-    }, pollMs);
-    child.once('exit', () => {
-      clearInterval(timer);
-      resolve(killed);
-    });
-  });
+export function runCliWithFault(args: string[], fault: string, options: CliOptions = {}): Promise<CliResult> {
+  return runCli(args, { ...options, env: { ...options.env, SYRF_FAULT: fault } });
+}
+
+/** True when the run ended by the injected SIGKILL (not by finishing, and not by an error). */
+export function killedByFault(result: CliResult): boolean {
+  return result.signal === 'SIGKILL' && /injected fault: kill at /.test(result.stderr);
 }

@@ -11,6 +11,7 @@ import { registerRestoreCommand } from './restore.js';
 import { registerCloneCommand } from './clone.js';
 import { registerPreviewConfigCommand } from './preview-config.js';
 import { registerKeysCommand } from './keys.js';
+import { registerRecoverCommand } from './recover.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -29,4 +30,5 @@ export function registerCommands(program: Command): void {
   registerCloneCommand(program);
   registerPreviewConfigCommand(program);
   registerKeysCommand(program);
+  registerRecoverCommand(program);
 }
