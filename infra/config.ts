@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROJECT_NAME, stackKindOf, type StackKind } from './names.js';
+import { PROJECT_NAME, SNAPSHOT_REF_PATTERN, stackKindOf, type StackKind } from './names.js';
 
 /**
  * Typed stack configuration. Everything the program needs is validated
@@ -9,7 +9,7 @@ import { PROJECT_NAME, stackKindOf, type StackKind } from './names.js';
 
 const snapshotId = z
   .string()
-  .regex(/^(latest|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/, 'must be "latest" or a snapshot id such as 2026-01-09');
+  .regex(SNAPSHOT_REF_PATTERN, 'must be "latest" or a snapshot id such as 2026-01-09 or 2026-01-09-label');
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 500m or 1Gi');
 const resources = z

@@ -1,9 +1,11 @@
 import {
+  CLI_COMMANDS,
   PREVIEW_STACK_PATTERN,
   PRODUCTION_SECRETS,
   PROD_DATABASE,
   previewDatabase,
   STAGING_DATABASE,
+  TARGET_WRITING_COMMANDS,
 } from '../names.js';
 
 /**
@@ -102,7 +104,7 @@ export interface Invocation {
   args: string[];
 }
 
-const SUBCOMMANDS = new Set(['snapshot', 'restore', 'clone', 'prune', 'anonymize', 'verify', 'list', 'show', 'rules', 'preview-config']);
+const SUBCOMMANDS: ReadonlySet<string> = new Set(CLI_COMMANDS);
 
 export function invocations(pod: Props): Invocation[] {
   return containersOf(pod).map((container) => {
@@ -118,7 +120,7 @@ export function flagValue(args: string[], flag: string): string | undefined {
   return inline?.slice(flag.length + 1);
 }
 
-const WRITES_NON_PROD = new Set(['restore', 'clone']);
+const WRITES_NON_PROD: ReadonlySet<string> = new Set(TARGET_WRITING_COMMANDS);
 
 /** What the stack is allowed to write, or undefined for prod (which must write nothing but the bucket). */
 function allowedTargets(stack: string): string[] | undefined {

@@ -10,6 +10,7 @@ import { registerRulesCommand } from './rules.js';
 import { registerRestoreCommand } from './restore.js';
 import { registerCloneCommand } from './clone.js';
 import { registerPreviewConfigCommand } from './preview-config.js';
+import { registerDropCommand, registerSweepCommand } from './drop.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -27,4 +28,6 @@ export function registerCommands(program: Command): void {
   registerRestoreCommand(program);
   registerCloneCommand(program);
   registerPreviewConfigCommand(program);
+  registerDropCommand(program);
+  registerSweepCommand(program);
 }
