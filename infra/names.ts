@@ -64,6 +64,9 @@ export const PRODUCER_CRONJOB = 'snapshot-producer';
 export function previewJobName(prNumber: number): string {
   return `snapshot-restore-pr-${prNumber}`;
 }
+export function previewDropJobName(prNumber: number): string {
+  return `drop-preview-pr-${prNumber}`;
+}
 export function stagingRefreshJobName(refreshId: string): string {
   return `staging-refresh-${refreshId}`;
 }

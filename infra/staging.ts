@@ -5,7 +5,7 @@ import type { StagingConfig } from './config.js';
 import { DatabaseUser, stagingRoles } from './db-users.js';
 import { WorkloadIdentity } from './identities.js';
 import { RULES_PATH_IN_POD, STAGING_CONFIRMATION, STAGING_DATABASE, STAGING_KSA, STAGING_MONGO_SECRET, stagingRefreshJobName } from './names.js';
-import { restoreJobEnvelope } from './restore-job.js';
+import { restoreJobEnvelope, waitForUserContainer } from './restore-job.js';
 import { RulesConfigMap } from './rules-configmap.js';
 import {
   asPulumiInput,
@@ -50,6 +50,7 @@ export function stagingRefreshJobSpec(config: StagingJobConfig, rulesConfigMapNa
     component: 'staging-refresh',
     labels: { 'syrf.camarades.org/refresh-id': refreshId },
     serviceAccountName: STAGING_KSA,
+    initContainer: waitForUserContainer(config.image, STAGING_MONGO_SECRET, config.jobResources),
     container: hardenedContainer({
       name: 'restore',
       image: config.image,

@@ -16,6 +16,7 @@ export const CLI_COMMANDS = [
   'preview-config',
   'drop',
   'sweep',
+  'ping',
 ] as const;
 export type CliCommand = (typeof CLI_COMMANDS)[number];
 

@@ -11,6 +11,7 @@ import { registerRestoreCommand } from './restore.js';
 import { registerCloneCommand } from './clone.js';
 import { registerPreviewConfigCommand } from './preview-config.js';
 import { registerDropCommand, registerSweepCommand } from './drop.js';
+import { registerPingCommand } from './ping.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerPreviewConfigCommand(program);
   registerDropCommand(program);
   registerSweepCommand(program);
+  registerPingCommand(program);
 }

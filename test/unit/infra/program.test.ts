@@ -5,6 +5,9 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { StackConfig } from '../../../infra/config.js';
 import { PRODUCTION_SECRETS } from '../../../infra/names.js';
 import { policies } from '../../../infra/policy/policies.js';
@@ -95,6 +98,9 @@ function validateKubernetes(resources: Declared[]): void {
     'kubernetes:core/v1:ConfigMap': (i) => new ConfigMap({ metadata: i['metadata'], data: i['data'], immutable: i['immutable'] }),
     'kubernetes:core/v1:Secret': (i) => new Secret({ metadata: i['metadata'], type: i['type'], stringData: i['stringData'] }),
     'kubernetes:core/v1:ServiceAccount': (i) => new ServiceAccount({ metadata: i['metadata'], automountServiceAccountToken: i['automountServiceAccountToken'] }),
+    'kubernetes:core/v1:Namespace': (i) => new Namespace({ metadata: i['metadata'] }),
+    'kubernetes:rbac.authorization.k8s.io/v1:Role': (i) => new Role({ metadata: i['metadata'], rules: i['rules'] }),
+    'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding': (i) => new RoleBinding({ metadata: i['metadata'], roleRef: i['roleRef'], subjects: i['subjects'] }),
   };
   const kubernetes = resources.filter((r) => r.type.startsWith('kubernetes:') && !r.type.includes('atlas.mongodb.com'));
   expect(kubernetes.length).toBeGreaterThan(0);
@@ -164,6 +170,11 @@ describe('prod stack', () => {
   it('binds each KSA to its GSA through Workload Identity, with no keys', () => {
     const bindings = ofType(resources, 'gcp:serviceaccount/iAMMember:IAMMember').map((r) => r.inputs);
     expect(bindings.map((b) => [b['role'], b['member'], b['serviceAccountId']]).sort()).toEqual([
+      [
+        'roles/iam.workloadIdentityUser',
+        'serviceAccount:camarades-syrf.svc.id.goog[syrf-db-previews/syrf-db-restorer]',
+        'projects/camarades-syrf/serviceAccounts/syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com',
+      ],
       [
         'roles/iam.workloadIdentityUser',
         'serviceAccount:camarades-syrf.svc.id.goog[syrf-system/syrf-db-producer]',
@@ -237,12 +248,14 @@ describe('per-PR stack with a snapshot source', () => {
     ({ resources, outputs } = await declare(previewConfig(42, { dbSource: 'snapshot', snapshotId: '2026-01-09', collections: ['pmProject'] })));
   });
 
-  it('restores into exactly syrf_pr_42 as an ArgoCD PreSync hook', () => {
+  it('restores into exactly syrf_pr_42, in the preview namespace, after waiting for its database user', () => {
     const job = single(resources, 'kubernetes:batch/v1:Job').inputs;
-    expect(job['metadata'].annotations).toMatchObject({
-      'argocd.argoproj.io/hook': 'PreSync',
-      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-    });
+    // Argo CD runs hooks only for manifests in its Application's source; a Pulumi-created Job is not one.
+    expect(JSON.stringify(job['metadata'].annotations ?? {})).not.toContain('argocd.argoproj.io');
+    expect(job['metadata'].namespace).toBe('syrf-db-previews');
+    const pod = job['spec'].template.spec;
+    expect(pod.initContainers.map((c: any) => c.args)).toEqual([['--log-format', 'json', 'ping', '--wait', '15m']]);
+    expect(pod.initContainers[0].env).toEqual([{ name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: 'syrf-db-pr-42-mongo', key: 'connection-string' } } }]);
     const args: string[] = job['spec'].template.spec.containers[0].args;
     expect(args.filter((a) => a.startsWith('syrf_'))).toEqual(['syrf_pr_42']);
     expect(args[args.indexOf('--snapshot') + 1]).toBe('2026-01-09');
