@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROJECT_NAME, stackKindOf, type StackKind } from './names.js';
+import { DEFAULT_NAMESPACE, DEFAULT_PREVIEW_NAMESPACE, PROJECT_NAME, SNAPSHOT_REF_PATTERN, stackKindOf, type StackKind } from './names.js';
 
 /**
  * Typed stack configuration. Everything the program needs is validated
@@ -9,7 +9,7 @@ import { PROJECT_NAME, stackKindOf, type StackKind } from './names.js';
 
 const snapshotId = z
   .string()
-  .regex(/^(latest|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/, 'must be "latest" or a snapshot id such as 2026-01-09');
+  .regex(SNAPSHOT_REF_PATTERN, 'must be "latest" or a snapshot id such as 2026-01-09 or 2026-01-09-label');
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, 'must be a Kubernetes quantity such as 500m or 1Gi');
 const resources = z
@@ -31,9 +31,16 @@ const atlasProject = z.union([
 ]);
 export type AtlasProjectReference = z.infer<typeof atlasProject>;
 
+const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+/** A non-production stack must name its own cluster; a name that says prod is refused rather than trusted. */
+const nonProdCluster = z
+  .string()
+  .min(1)
+  .refine((name) => !/(^|[-_.])prod(uction)?([-_.]|$)/i.test(name), 'must be the non-production cluster, not a production one');
+
 const common = {
   gcpProject: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id'),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('syrf-system'),
+  namespace: namespaceName.default(DEFAULT_NAMESPACE),
   image: z
     .string()
     .regex(/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/, 'must be an image reference')
@@ -64,12 +71,21 @@ const prodSchema = z
     schedule: z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression').default('0 3 * * *'),
     keepDaily: z.coerce.number().int().min(1).default(7),
     keepWeekly: z.coerce.number().int().min(0).default(4),
+    /** Where preview Jobs run; the prod stack creates it with the preview restorer identity and the deployer's Role. */
+    previewNamespace: namespaceName.default(DEFAULT_PREVIEW_NAMESPACE),
+    /** The Google service account the PR workflow deploys as; it gets a Role in the preview namespace only. */
+    previewDeployerEmail: z.email(),
   })
-  .strict();
+  .strict()
+  .refine((config) => config.previewNamespace !== config.namespace, {
+    message: 'previewNamespace must differ from namespace: previews must not share a namespace with production secrets',
+    path: ['previewNamespace'],
+  });
 
 const stagingSchema = z
   .object({
     ...common,
+    atlasClusterName: nonProdCluster,
     /** The prod stack's `restorerServiceAccountEmail` output. */
     restorerServiceAccountEmail: z.email(),
     snapshotId: snapshotId.default('latest'),
@@ -79,9 +95,15 @@ const stagingSchema = z
   .strict();
 
 const collectionName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a collection name');
+const booleanText = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
 const previewSchema = z
   .object({
     ...common,
+    // Fixed, not configurable: the namespace the prod stack prepared without production secrets.
+    namespace: z.literal(DEFAULT_PREVIEW_NAMESPACE).default(DEFAULT_PREVIEW_NAMESPACE),
+    atlasClusterName: nonProdCluster,
+    /** Set by the close flow: declare only the PR's user and the Job that drops its database. */
+    teardown: booleanText.default(false),
     prNumber: z.coerce.number().int().positive(),
     dbSource: z.enum(['seed', 'snapshot', 'staging']).default('seed'),
     snapshotId: snapshotId.default('latest'),
@@ -146,6 +168,10 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     );
   }
   const config = { ...(result.data as object), kind: kind.kind, stack } as StackConfig;
+  // Preview users live in the preview namespace; the AtlasProject they name stays where the shared config put it.
+  if (config.kind === 'preview' && 'projectRef' in config.atlasProject && config.atlasProject.projectRef.namespace === undefined) {
+    config.atlasProject = { projectRef: { ...config.atlasProject.projectRef, namespace: DEFAULT_NAMESPACE } };
+  }
   if (config.kind === 'preview' && config.prNumber !== kind.prNumber) {
     throw new StackConfigError(
       `stack "${stack}" has ${PROJECT_NAME}:prNumber=${config.prNumber}; a PR stack must be named after its PR (pr-${config.prNumber}) so it can only target its own database`,

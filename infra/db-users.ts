@@ -45,6 +45,11 @@ export function previewRoles(prNumber: number, dbSource: 'seed' | 'snapshot' | '
 }
 
 export const ATLAS_API_VERSION = 'atlas.mongodb.com/v1';
+/**
+ * The operator keeps the Atlas user when its custom resource is deleted unless told
+ * otherwise; with this, destroying a stack removes the user and its roles from Atlas.
+ */
+export const ATLAS_DELETE_WITH_RESOURCE = { 'mongodb.com/atlas-resource-policy': 'delete' } as const;
 export const ATLAS_USER_KIND = 'AtlasDatabaseUser';
 
 export interface AtlasUserArgs {
@@ -67,7 +72,12 @@ export function atlasUserSpec(args: AtlasUserArgs) {
   return {
     apiVersion: ATLAS_API_VERSION,
     kind: ATLAS_USER_KIND,
-    metadata: { name: args.resourceName, namespace: args.namespace, labels: standardLabels('database-user') },
+    metadata: {
+      name: args.resourceName,
+      namespace: args.namespace,
+      labels: standardLabels('database-user'),
+      annotations: { ...ATLAS_DELETE_WITH_RESOURCE },
+    },
     spec: {
       ...projectReference(args.project),
       username: args.username,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { parseStackConfig, rawProjectConfig, StackConfigError } from './config.js';
-import { defineStack } from './program.js';
+import { defineStack, definedOutputs } from './program.js';
 
 /**
  * Entry point for `pulumi up --stack prod|staging|pr-<N>`: validate the
@@ -25,14 +25,6 @@ function loadConfig() {
 }
 
 const rulesPath = new URL('../rules/anonymization-rules.yaml', import.meta.url);
-const outputs = defineStack(loadConfig(), readFileSync(rulesPath, 'utf8'));
 
-export const bucketName = outputs.bucketName;
-export const producerServiceAccountEmail = outputs.producerServiceAccountEmail;
-export const restorerServiceAccountEmail = outputs.restorerServiceAccountEmail;
-export const producerCronJobName = outputs.producerCronJobName;
-export const rulesConfigMapName = outputs.rulesConfigMapName;
-export const databaseUserSecretName = outputs.databaseUserSecretName;
-export const previewDatabaseName = outputs.previewDatabaseName;
-export const previewJobName = outputs.previewJobName;
-export const stagingRefreshJobName = outputs.stagingRefreshJobName;
+// A default export: Pulumi takes its keys as the stack outputs, so a stack exports only what it has.
+export default definedOutputs(defineStack(loadConfig(), readFileSync(rulesPath, 'utf8')));

@@ -4,23 +4,33 @@
  * from here, so a rename cannot leave a guard watching the wrong thing.
  */
 
+import { LATEST_KEY } from '../runtime/contract/index.js';
+
+// Database names, the snapshot layout, env var and command names come from the contract the runtime uses too.
+export {
+  PROD_DATABASE,
+  STAGING_DATABASE,
+  PREVIEW_DATABASE_PATTERN,
+  STAGING_CONFIRMATION,
+  previewDatabase,
+  SNAPSHOT_PREFIX,
+  SNAPSHOT_OBJECTS,
+  SNAPSHOT_REF_PATTERN,
+  ENV,
+  CLI_COMMANDS,
+  TARGET_WRITING_COMMANDS,
+} from '../runtime/contract/index.js';
+export const LATEST_MARKER = LATEST_KEY;
+
 export const PROJECT_NAME = 'syrf-db-tools';
 
-/** The production database the producer reads; nothing else may touch it. */
-export const PROD_DATABASE = 'syrftest';
-export const STAGING_DATABASE = 'syrf_staging';
-export const PREVIEW_DATABASE_PATTERN = /^syrf_pr_[1-9]\d*$/;
-
-export function previewDatabase(prNumber: number): string {
-  return `syrf_pr_${prNumber}`;
-}
-
-/** Object layout in the snapshot bucket (written by the runtime's store layer). */
-export const SNAPSHOT_PREFIX = 'prod/';
-export const LATEST_MARKER = 'prod/latest.txt';
-export const SNAPSHOT_OBJECTS = ['dump.gz', 'manifest.json'] as const;
-
+/** Production workloads (the producer, its secrets and identity) live here. */
 export const DEFAULT_NAMESPACE = 'syrf-system';
+/**
+ * Preview Jobs live here: a namespace that holds no production secret, no producer
+ * identity and no HMAC key, so a preview deployer with rights in it cannot reach them.
+ */
+export const DEFAULT_PREVIEW_NAMESPACE = 'syrf-db-previews';
 
 /**
  * Secrets that carry production power. A workload that writes to a
@@ -53,6 +63,9 @@ export const RESTORER_GSA_ID = 'syrf-db-restorer';
 export const PRODUCER_CRONJOB = 'snapshot-producer';
 export function previewJobName(prNumber: number): string {
   return `snapshot-restore-pr-${prNumber}`;
+}
+export function previewDropJobName(prNumber: number): string {
+  return `drop-preview-pr-${prNumber}`;
 }
 export function stagingRefreshJobName(refreshId: string): string {
   return `staging-refresh-${refreshId}`;

@@ -3,8 +3,16 @@ import * as pulumi from '@pulumi/pulumi';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { PreviewConfig } from './config.js';
 import { DatabaseUser, previewRoles } from './db-users.js';
-import { previewDatabase, previewJobName, previewMongoSecret, RESTORER_KSA, RULES_PATH_IN_POD, STAGING_DATABASE } from './names.js';
-import { ARGOCD_PRESYNC_HOOK, restoreJobEnvelope } from './restore-job.js';
+import {
+  previewDatabase,
+  previewDropJobName,
+  previewJobName,
+  previewMongoSecret,
+  RESTORER_KSA,
+  RULES_PATH_IN_POD,
+  STAGING_DATABASE,
+} from './names.js';
+import { restoreJobEnvelope, waitForUserContainer } from './restore-job.js';
 import { RulesConfigMap } from './rules-configmap.js';
 import {
   asPulumiInput,
@@ -20,14 +28,20 @@ import {
  * Per-PR stack `pr-<N>`: the data for `syrf_pr_<N>` and nothing else. A
  * `snapshot` source restores an anonymized snapshot, `staging` clones the
  * staging database, `seed` declares nothing (the app's own seeder runs).
- * The job connects as the PR's own database user, which can only reach
- * its own database; it never sees a production secret or the HMAC key.
+ * In teardown mode (set by the close flow) the stack declares only the PR's
+ * user and a Job that drops `syrf_pr_<N>`; `pulumi destroy` then deletes the
+ * user from Atlas. Everything lives in the preview namespace, which holds no
+ * production secret, no producer identity and no HMAC key.
  */
 
 export type PreviewJobConfig = Pick<
   PreviewConfig,
   'namespace' | 'image' | 'bucketName' | 'prNumber' | 'dbSource' | 'snapshotId' | 'collections' | 'pushgatewayUrl' | 'jobResources'
 >;
+
+export function dropArgs(config: Pick<PreviewJobConfig, 'prNumber'>): string[] {
+  return [...globalCliArgs(), 'drop', '--target', previewDatabase(config.prNumber)];
+}
 
 export function restoreArgs(config: PreviewJobConfig): string[] {
   return [
@@ -64,8 +78,8 @@ export function restoreJobSpec(config: PreviewJobConfig, rulesConfigMapName: str
     namespace: config.namespace,
     component: 'snapshot-restore',
     labels: previewLabels(config),
-    annotations: ARGOCD_PRESYNC_HOOK,
     serviceAccountName: RESTORER_KSA,
+    initContainer: waitForUserContainer(config.image, previewMongoSecret(config.prNumber), config.jobResources),
     container: hardenedContainer({
       name: 'restore',
       image: config.image,
@@ -85,11 +99,29 @@ export function cloneJobSpec(config: PreviewJobConfig): Built<IJob, 'metadata' |
     namespace: config.namespace,
     component: 'staging-clone',
     labels: previewLabels(config),
-    annotations: ARGOCD_PRESYNC_HOOK,
+    initContainer: waitForUserContainer(config.image, previewMongoSecret(config.prNumber), config.jobResources),
     container: hardenedContainer({
       name: 'clone',
       image: config.image,
       args: cloneArgs(config),
+      env: [mongoUriEnv(previewMongoSecret(config.prNumber))],
+      resources: config.jobResources,
+    }),
+  });
+}
+
+/** Teardown: drops syrf_pr_<N> as the PR's own user, through the runtime's target guard. */
+export function dropJobSpec(config: PreviewJobConfig): Built<IJob, 'metadata' | 'spec'> {
+  return restoreJobEnvelope({
+    name: previewDropJobName(config.prNumber),
+    namespace: config.namespace,
+    component: 'preview-drop',
+    labels: { 'syrf.camarades.org/pr': String(config.prNumber) },
+    initContainer: waitForUserContainer(config.image, previewMongoSecret(config.prNumber), config.jobResources),
+    container: hardenedContainer({
+      name: 'drop',
+      image: config.image,
+      args: dropArgs(config),
       env: [mongoUriEnv(previewMongoSecret(config.prNumber))],
       resources: config.jobResources,
     }),
@@ -125,14 +157,15 @@ export class PreviewDatabase extends pulumi.ComponentResource {
     this.jobName = undefined;
     this.userSecretName = undefined;
 
-    if (config.dbSource !== 'seed') {
+    // Teardown needs the user too (a `seed` PR's app created the database without one).
+    if (config.teardown || config.dbSource !== 'seed') {
       const user = new DatabaseUser(
         `${name}-db-user`,
         {
           config,
           username: `syrf-db-pr-${config.prNumber}`,
           secretName: previewMongoSecret(config.prNumber),
-          roles: previewRoles(config.prNumber, config.dbSource),
+          roles: previewRoles(config.prNumber, config.teardown ? 'seed' : config.dbSource),
           description: `PR #${config.prNumber} preview data loader`,
         },
         { parent: this },
@@ -140,17 +173,17 @@ export class PreviewDatabase extends pulumi.ComponentResource {
       this.userSecretName = user.secretName;
       // Only a snapshot restore reads the rules (size limits, subsetting); a clone copies staging as it is.
       const rules =
-        config.dbSource === 'snapshot'
+        !config.teardown && config.dbSource === 'snapshot'
           ? new RulesConfigMap(
               `${name}-rules`,
               { prefix: `anonymization-rules-pr-${config.prNumber}`, namespace: config.namespace, rulesYaml: args.rulesYaml },
               { parent: this },
             )
           : undefined;
-      const spec = previewJobSpec(config, rules?.configMapName ?? '');
+      const spec = config.teardown ? dropJobSpec(config) : previewJobSpec(config, rules?.configMapName ?? '');
       if (spec !== undefined) {
         new k8s.batch.v1.Job(
-          `${name}-job`,
+          config.teardown ? `${name}-drop` : `${name}-job`,
           { metadata: spec.metadata, spec: asPulumiInput<k8s.types.input.batch.v1.JobSpec>(spec.spec) },
           {
             parent: this,
@@ -159,7 +192,7 @@ export class PreviewDatabase extends pulumi.ComponentResource {
             customTimeouts: { create: '75m', update: '75m' },
           },
         );
-        this.jobName = previewJobName(config.prNumber);
+        this.jobName = spec.metadata.name;
       }
     }
     this.registerOutputs({ databaseName: this.databaseName, jobName: this.jobName, userSecretName: this.userSecretName });

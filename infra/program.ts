@@ -5,6 +5,7 @@ import { DatabaseUser, producerRoles } from './db-users.js';
 import { SnapshotIdentities } from './identities.js';
 import { PRODUCER_MONGO_SECRET } from './names.js';
 import { PreviewDatabase } from './preview.js';
+import { PreviewNamespace } from './preview-namespace.js';
 import { SnapshotProducer } from './producer.js';
 import { RulesConfigMap } from './rules-configmap.js';
 import { StagingRefresh } from './staging.js';
@@ -24,6 +25,12 @@ export interface StackOutputs {
   previewDatabaseName?: string;
   previewJobName?: string;
   stagingRefreshJobName?: string;
+  previewNamespace?: string;
+}
+
+/** Only the outputs a stack has: Pulumi warns about every exported undefined value. */
+export function definedOutputs(outputs: StackOutputs): StackOutputs {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as StackOutputs;
 }
 
 function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
@@ -40,6 +47,12 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
     roles: producerRoles(),
     description: 'Nightly anonymized snapshot producer (read-only)',
   });
+  const previews = new PreviewNamespace('previews', {
+    project: config.gcpProject,
+    namespace: config.previewNamespace,
+    restorerEmail: identities.restorerEmail,
+    deployerEmail: config.previewDeployerEmail,
+  });
   const rules = new RulesConfigMap('rules', { prefix: 'anonymization-rules', namespace: config.namespace, rulesYaml });
   const producer = new SnapshotProducer(
     'producer',
@@ -53,6 +66,7 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
     producerCronJobName: producer.cronJobName,
     rulesConfigMapName: rules.configMapName,
     databaseUserSecretName: producerUser.secretName,
+    previewNamespace: previews.namespaceName,
   };
 }
 
@@ -73,6 +87,7 @@ function definePreview(config: PreviewConfig, rulesYaml: string): StackOutputs {
     previewDatabaseName: preview.databaseName,
     ...(preview.jobName === undefined ? {} : { previewJobName: preview.jobName }),
     ...(preview.userSecretName === undefined ? {} : { databaseUserSecretName: preview.userSecretName }),
+    previewNamespace: config.namespace,
   };
 }
 

@@ -4,8 +4,8 @@ import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { StagingConfig } from './config.js';
 import { DatabaseUser, stagingRoles } from './db-users.js';
 import { WorkloadIdentity } from './identities.js';
-import { RULES_PATH_IN_POD, STAGING_DATABASE, STAGING_KSA, STAGING_MONGO_SECRET, stagingRefreshJobName } from './names.js';
-import { restoreJobEnvelope } from './restore-job.js';
+import { RULES_PATH_IN_POD, STAGING_CONFIRMATION, STAGING_DATABASE, STAGING_KSA, STAGING_MONGO_SECRET, stagingRefreshJobName } from './names.js';
+import { restoreJobEnvelope, waitForUserContainer } from './restore-job.js';
 import { RulesConfigMap } from './rules-configmap.js';
 import {
   asPulumiInput,
@@ -26,8 +26,6 @@ import {
 
 export type StagingJobConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'snapshotId' | 'pushgatewayUrl' | 'jobResources'>;
 
-/** The runtime's own confirmation gate for staging; the workflow has its own in front of it. */
-export const STAGING_CONFIRMATION = 'refresh-staging';
 
 export function stagingRefreshArgs(config: StagingJobConfig): string[] {
   return [
@@ -52,6 +50,7 @@ export function stagingRefreshJobSpec(config: StagingJobConfig, rulesConfigMapNa
     component: 'staging-refresh',
     labels: { 'syrf.camarades.org/refresh-id': refreshId },
     serviceAccountName: STAGING_KSA,
+    initContainer: waitForUserContainer(config.image, STAGING_MONGO_SECRET, config.jobResources),
     container: hardenedContainer({
       name: 'restore',
       image: config.image,

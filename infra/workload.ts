@@ -8,6 +8,7 @@ import {
   ANONYMIZATION_KEY_SECRET,
   ANONYMIZATION_KEY_SECRET_KEY,
   CONNECTION_STRING_KEY,
+  ENV,
   KEY_MOUNT_DIR,
   PROJECT_NAME,
   RULES_FILE_NAME,
@@ -91,7 +92,7 @@ export function jobPodSpec(spec: PodArgs): IPodSpec {
  * appears in a process's argument list.
  */
 export function mongoUriEnv(secretName: string): IEnvVar {
-  return { name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: secretName, key: CONNECTION_STRING_KEY } } };
+  return { name: ENV.mongoUri, valueFrom: { secretKeyRef: { name: secretName, key: CONNECTION_STRING_KEY } } };
 }
 
 export function rulesVolume(configMapName: string): { volume: IVolume; mount: IVolumeMount } {

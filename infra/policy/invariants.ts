@@ -1,9 +1,13 @@
 import {
+  CLI_COMMANDS,
+  DEFAULT_PREVIEW_NAMESPACE,
+  PRODUCER_KSA,
   PREVIEW_STACK_PATTERN,
   PRODUCTION_SECRETS,
   PROD_DATABASE,
   previewDatabase,
   STAGING_DATABASE,
+  TARGET_WRITING_COMMANDS,
 } from '../names.js';
 
 /**
@@ -102,7 +106,7 @@ export interface Invocation {
   args: string[];
 }
 
-const SUBCOMMANDS = new Set(['snapshot', 'restore', 'clone', 'prune', 'anonymize', 'verify', 'list', 'show', 'rules', 'preview-config']);
+const SUBCOMMANDS: ReadonlySet<string> = new Set(CLI_COMMANDS);
 
 export function invocations(pod: Props): Invocation[] {
   return containersOf(pod).map((container) => {
@@ -118,7 +122,7 @@ export function flagValue(args: string[], flag: string): string | undefined {
   return inline?.slice(flag.length + 1);
 }
 
-const WRITES_NON_PROD = new Set(['restore', 'clone']);
+const WRITES_NON_PROD: ReadonlySet<string> = new Set(TARGET_WRITING_COMMANDS);
 
 /** What the stack is allowed to write, or undefined for prod (which must write nothing but the bucket). */
 function allowedTargets(stack: string): string[] | undefined {
@@ -224,6 +228,50 @@ export function atlasUserViolations(stack: string, props: Props): string[] {
       if (db !== STAGING_DATABASE) problems.push(`staging database user ${username} has ${grant}; it may only use ${STAGING_DATABASE}`);
     } else {
       problems.push(`database user ${username} in unknown stack "${stack}" has ${grant}`);
+    }
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- namespaces
+
+/**
+ * The trust boundary between PR stacks and production. A PR stack is deployed by an
+ * identity whose rights end at the preview namespace, so everything it declares must
+ * live there, and it may declare no cloud resource and nothing that grants or
+ * impersonates. No stack may put a production secret or the producer's identity
+ * into the preview namespace.
+ */
+export function namespaceViolations(stack: string, type: string, props: Props): string[] {
+  const problems: string[] = [];
+  const metadata = record(props['metadata']) ?? {};
+  const namespace = text(metadata['namespace']);
+  const name = text(metadata['name']) ?? '?';
+  if (PREVIEW_STACK_PATTERN.test(stack)) {
+    // Components (syrf:*) only group; passwords (random:*) live in state.
+    if (!/^(kubernetes|random|pulumi|syrf):/.test(type)) {
+      problems.push(`PR stack "${stack}" declares ${type}; PR stacks may only declare Kubernetes objects in ${DEFAULT_PREVIEW_NAMESPACE}`);
+    } else if (type.startsWith('kubernetes:') && !type.startsWith('pulumi:providers:')) {
+      if (/^kubernetes:(rbac\.authorization\.k8s\.io\/v1:|core\/v1:(ServiceAccount|Namespace)$)/.test(type)) {
+        problems.push(`PR stack "${stack}" declares ${type} ${name}; it may not create identities, namespaces or grants`);
+      }
+      if (namespace !== DEFAULT_PREVIEW_NAMESPACE) {
+        problems.push(`PR stack "${stack}" puts ${type} ${name} in namespace ${namespace ?? '(none)'}; everything it declares lives in ${DEFAULT_PREVIEW_NAMESPACE}`);
+      }
+    }
+  }
+  if (namespace === DEFAULT_PREVIEW_NAMESPACE) {
+    if (type === 'kubernetes:core/v1:Secret' && PRODUCTION_SECRETS.includes(name)) {
+      problems.push(`Secret ${name} carries production power and must never exist in ${DEFAULT_PREVIEW_NAMESPACE}`);
+    }
+    if (type === 'kubernetes:core/v1:ServiceAccount' && name === PRODUCER_KSA) {
+      problems.push(`the producer's service account must never exist in ${DEFAULT_PREVIEW_NAMESPACE}`);
+    }
+    const pod = podSpecOf(props);
+    const secrets = pod === undefined ? [] : referencedSecrets(pod).filter((s) => PRODUCTION_SECRETS.includes(s));
+    if (secrets.length > 0) problems.push(`a workload in ${DEFAULT_PREVIEW_NAMESPACE} references ${secrets.join(', ')}`);
+    if (pod !== undefined && text(pod['serviceAccountName']) === PRODUCER_KSA) {
+      problems.push(`a workload in ${DEFAULT_PREVIEW_NAMESPACE} runs as the producer's service account`);
     }
   }
   return problems;

@@ -3,6 +3,7 @@ import {
   atlasUserViolations,
   bucketIamViolations,
   bucketViolations,
+  namespaceViolations,
   podSecurityViolations,
   serviceAccountKeyViolations,
   stackOfUrn,
@@ -39,6 +40,15 @@ const WORKLOAD_TYPES = [
 ] as const;
 
 export const policies: ResourceValidationPolicy[] = [
+  {
+    name: 'preview-namespace-isolation',
+    description:
+      'PR stacks declare only Kubernetes objects in the preview namespace (no cloud resources, identities or grants); no production secret or producer identity ever enters that namespace.',
+    enforcementLevel: 'mandatory',
+    validateResource: (args, reportViolation) => {
+      for (const message of namespaceViolations(stackOfUrn(args.urn), args.type, args.props)) reportViolation(message);
+    },
+  },
   policy(
     'snapshot-bucket-private',
     'Buckets enforce public access prevention and uniform bucket-level access.',

@@ -5,14 +5,10 @@ import { UserError } from '../errors.js';
  * producer, the restorers and the IAM conditions in infra/, so it lives in
  * one place.
  */
-export const SNAPSHOT_ROOT = 'prod';
-export const LATEST_KEY = `${SNAPSHOT_ROOT}/latest.txt`;
-export const DUMP_FILE = 'dump.gz';
-export const MANIFEST_FILE = 'manifest.json';
-export const FAILED_FILE = 'FAILED.json';
+import { DUMP_FILE, LATEST_KEY, MANIFEST_FILE, SNAPSHOT_ID_PATTERN as SNAPSHOT_ID, SNAPSHOT_ROOT } from '../contract/snapshots.js';
 
-/** `YYYY-MM-DD`, optionally followed by `-label` (e.g. `2026-01-09-daily`, `2026-01-09-manual-2`). */
-const SNAPSHOT_ID = /^(\d{4})-(\d{2})-(\d{2})(-[a-z0-9][a-z0-9-]{0,40})?$/;
+export { DUMP_FILE, LATEST_KEY, MANIFEST_FILE, SNAPSHOT_ROOT };
+export const FAILED_FILE = 'FAILED.json';
 
 export interface SnapshotKeys {
   dir: string;

@@ -12,6 +12,8 @@ import { registerCloneCommand } from './clone.js';
 import { registerPreviewConfigCommand } from './preview-config.js';
 import { registerKeysCommand } from './keys.js';
 import { registerRecoverCommand } from './recover.js';
+import { registerDropCommand, registerSweepCommand } from './drop.js';
+import { registerPingCommand } from './ping.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -31,4 +33,7 @@ export function registerCommands(program: Command): void {
   registerPreviewConfigCommand(program);
   registerKeysCommand(program);
   registerRecoverCommand(program);
+  registerDropCommand(program);
+  registerSweepCommand(program);
+  registerPingCommand(program);
 }

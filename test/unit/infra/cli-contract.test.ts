@@ -73,10 +73,11 @@ describe('Job arguments against the real CLI', () => {
   });
 
   it('the preview restore targets exactly syrf_pr_<N> with no key, and staging gets every document', () => {
-    const [restore] = containerArgs(restoreJobSpec(previewConfig(42) as never, 'rules-abc')).map(parseWithRealCli);
+    const [wait, restore] = containerArgs(restoreJobSpec(previewConfig(42) as never, 'rules-abc')).map(parseWithRealCli);
+    expect(wait).toMatchObject({ command: 'ping', options: { wait: '15m' } });
     expect(restore).toMatchObject({ command: 'restore', options: { target: 'syrf_pr_42', sizeLimits: true } });
     expect(restore?.options.keyFile).toBeUndefined();
-    const [staging] = containerArgs(stagingRefreshJobSpec(stagingConfig() as never, 'rules-abc', 'r1')).map(parseWithRealCli);
+    const [, staging] = containerArgs(stagingRefreshJobSpec(stagingConfig() as never, 'rules-abc', 'r1')).map(parseWithRealCli);
     expect(staging).toMatchObject({ command: 'restore', options: { target: 'syrf_staging', confirm: 'refresh-staging', sizeLimits: false } });
   });
 

@@ -11,18 +11,24 @@ export const sharedConfig = {
 
 export const RULES_YAML = 'rules:\n  pmInvestigator:\n    fields:\n      Email: { transform: hash_email }\n';
 
+export const PREVIEW_DEPLOYER = 'syrf-db-preview-deployer@camarades-syrf.iam.gserviceaccount.com';
+
 export function prodConfig(overrides: Record<string, unknown> = {}): ProdConfig {
-  return parseStackConfig('prod', { ...sharedConfig, ...overrides }) as ProdConfig;
+  return parseStackConfig('prod', { ...sharedConfig, previewDeployerEmail: PREVIEW_DEPLOYER, ...overrides }) as ProdConfig;
 }
+
+/** Staging and previews live on the non-production cluster. */
+export const nonProdCluster = { mongoHost: 'syrf-nonprod.abcde.mongodb.net', atlasClusterName: 'syrf-nonprod' };
 
 export function stagingConfig(overrides: Record<string, unknown> = {}): StagingConfig {
   return parseStackConfig('staging', {
     ...sharedConfig,
+    ...nonProdCluster,
     restorerServiceAccountEmail: 'syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com',
     ...overrides,
   }) as StagingConfig;
 }
 
 export function previewConfig(prNumber: number, overrides: Record<string, unknown> = {}): PreviewConfig {
-  return parseStackConfig(`pr-${prNumber}`, { ...sharedConfig, ...overrides }) as PreviewConfig;
+  return parseStackConfig(`pr-${prNumber}`, { ...sharedConfig, ...nonProdCluster, ...overrides }) as PreviewConfig;
 }

@@ -43,7 +43,7 @@ function withArgs<T extends { spec: any }>(job: T, edit: (args: string[]) => str
 function user(roles: DatabaseRole[], scoped = true) {
   const spec = atlasUserSpec({
     resourceName: 'u',
-    namespace: 'syrf-system',
+    namespace: 'syrf-db-previews',
     username: 'u',
     roles,
     passwordSecretName: 's',
@@ -88,7 +88,11 @@ describe('workload policies', () => {
 
   it('reject a non-production workload that references the production Mongo secret or the HMAC key', () => {
     for (const secret of ['mongo-db-prod', 'syrf-db-producer-mongo', 'syrf-anonymization-key']) {
-      expect(violations('pr-42', JOB, withEnvSecret(restore, secret))).toEqual([expect.stringContaining(`references ${secret}`)]);
+      // Two walls: the workload rule, and the preview namespace rule.
+      expect(violations('pr-42', JOB, withEnvSecret(restore, secret)).sort()).toEqual([
+        `no-prod-secret-outside-prod: stack "pr-42" is not production but its workload references ${secret}`,
+        `preview-namespace-isolation: a workload in syrf-db-previews references ${secret}`,
+      ]);
     }
     const keyVolume = stagingRefreshJobSpec(stagingConfig(), 'rules', '1');
     keyVolume.spec.template.spec?.volumes?.push({ name: 'k', secret: { secretName: 'syrf-anonymization-key' } });

@@ -1,83 +1,25 @@
-import * as pulumi from '@pulumi/pulumi';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import type { StackConfig } from '../../../infra/config.js';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { declare, isSecretWrapped, type Declared } from './declare.js';
 import { PRODUCTION_SECRETS } from '../../../infra/names.js';
 import { policies } from '../../../infra/policy/policies.js';
 import { podSpecOf, referencedSecrets } from '../../../infra/policy/invariants.js';
-import { prodConfig, previewConfig, RULES_YAML, stagingConfig } from './fixtures.js';
+import { prodConfig, previewConfig, stagingConfig } from './fixtures.js';
 
 /**
  * Runs the real program under Pulumi's mocks, records every resource it
  * registers, and asserts on the recorded inputs: what `pulumi up` would
  * send to the providers.
  */
-
-interface Declared {
-  type: string;
-  name: string;
-  urn: string;
-  inputs: Record<string, any>;
-  /** Inputs as handed over, secrets still wrapped. */
-  rawInputs: Record<string, any>;
-}
-
-const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
-const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-
-function isSecretWrapped(value: unknown): value is { value: unknown } {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
-/** Pulumi hands secret inputs to mocks wrapped in a signature object; tests compare plain values. */
-function unwrapSecrets(value: unknown): any {
-  if (isSecretWrapped(value)) return unwrapSecrets(value.value);
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
-  }
-  return value;
-}
-
-async function declare(config: StackConfig): Promise<{ resources: Declared[]; outputs: Record<string, unknown> }> {
-  const resources: Declared[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === 'gcp:serviceaccount/account:Account') {
-          state['email'] = `${String(args.inputs['accountId'])}@${String(args.inputs['project'])}.iam.gserviceaccount.com`;
-          state['name'] = `projects/${String(args.inputs['project'])}/serviceAccounts/${String(state['email'])}`;
-        }
-        if (args.type === 'random:index/randomPassword:RandomPassword') state['result'] = 'Mocked0Password0For0Tests0Only000000000';
-        resources.push({ type: args.type, name: args.name, urn: `urn:pulumi:${config.stack}::syrf-db-tools::${args.type}::${args.name}`, inputs: unwrapSecrets(args.inputs), rawInputs: args.inputs });
-        return { id: `${args.name}-id`, state };
-      },
-      call: (args) => args.inputs,
-    },
-    'syrf-db-tools',
-    config.stack,
-    false,
-  );
-  // Import after setMocks so the program's module-level Pulumi state sees the mock monitor.
-  const { defineStack } = await import('../../../infra/program.js');
-  const declared = defineStack(config, RULES_YAML);
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(declared)) {
-    outputs[key] = await new Promise((resolve) => pulumi.output(value).apply(resolve));
-  }
-  // Children registered after the outputs resolved (secrets, custom resources) still need a few turns.
-  let seen = -1;
-  while (seen !== resources.length) {
-    seen = resources.length;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { resources, outputs };
-}
 
 function ofType(resources: Declared[], type: string): Declared[] {
   return resources.filter((r) => r.type === type);
@@ -95,6 +37,9 @@ function validateKubernetes(resources: Declared[]): void {
     'kubernetes:core/v1:ConfigMap': (i) => new ConfigMap({ metadata: i['metadata'], data: i['data'], immutable: i['immutable'] }),
     'kubernetes:core/v1:Secret': (i) => new Secret({ metadata: i['metadata'], type: i['type'], stringData: i['stringData'] }),
     'kubernetes:core/v1:ServiceAccount': (i) => new ServiceAccount({ metadata: i['metadata'], automountServiceAccountToken: i['automountServiceAccountToken'] }),
+    'kubernetes:core/v1:Namespace': (i) => new Namespace({ metadata: i['metadata'] }),
+    'kubernetes:rbac.authorization.k8s.io/v1:Role': (i) => new Role({ metadata: i['metadata'], rules: i['rules'] }),
+    'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding': (i) => new RoleBinding({ metadata: i['metadata'], roleRef: i['roleRef'], subjects: i['subjects'] }),
   };
   const kubernetes = resources.filter((r) => r.type.startsWith('kubernetes:') && !r.type.includes('atlas.mongodb.com'));
   expect(kubernetes.length).toBeGreaterThan(0);
@@ -164,6 +109,11 @@ describe('prod stack', () => {
   it('binds each KSA to its GSA through Workload Identity, with no keys', () => {
     const bindings = ofType(resources, 'gcp:serviceaccount/iAMMember:IAMMember').map((r) => r.inputs);
     expect(bindings.map((b) => [b['role'], b['member'], b['serviceAccountId']]).sort()).toEqual([
+      [
+        'roles/iam.workloadIdentityUser',
+        'serviceAccount:camarades-syrf.svc.id.goog[syrf-db-previews/syrf-db-restorer]',
+        'projects/camarades-syrf/serviceAccounts/syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com',
+      ],
       [
         'roles/iam.workloadIdentityUser',
         'serviceAccount:camarades-syrf.svc.id.goog[syrf-system/syrf-db-producer]',
@@ -237,12 +187,14 @@ describe('per-PR stack with a snapshot source', () => {
     ({ resources, outputs } = await declare(previewConfig(42, { dbSource: 'snapshot', snapshotId: '2026-01-09', collections: ['pmProject'] })));
   });
 
-  it('restores into exactly syrf_pr_42 as an ArgoCD PreSync hook', () => {
+  it('restores into exactly syrf_pr_42, in the preview namespace, after waiting for its database user', () => {
     const job = single(resources, 'kubernetes:batch/v1:Job').inputs;
-    expect(job['metadata'].annotations).toMatchObject({
-      'argocd.argoproj.io/hook': 'PreSync',
-      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-    });
+    // Argo CD runs hooks only for manifests in its Application's source; a Pulumi-created Job is not one.
+    expect(JSON.stringify(job['metadata'].annotations ?? {})).not.toContain('argocd.argoproj.io');
+    expect(job['metadata'].namespace).toBe('syrf-db-previews');
+    const pod = job['spec'].template.spec;
+    expect(pod.initContainers.map((c: any) => c.args)).toEqual([['--log-format', 'json', 'ping', '--wait', '15m']]);
+    expect(pod.initContainers[0].env).toEqual([{ name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: 'syrf-db-pr-42-mongo', key: 'connection-string' } } }]);
     const args: string[] = job['spec'].template.spec.containers[0].args;
     expect(args.filter((a) => a.startsWith('syrf_'))).toEqual(['syrf_pr_42']);
     expect(args[args.indexOf('--snapshot') + 1]).toBe('2026-01-09');
@@ -340,5 +292,47 @@ describe('staging stack', () => {
   it('passes the Kubernetes schema and every policy', () => {
     validateKubernetes(resources);
     expect(policyViolations(resources)).toEqual([]);
+  });
+});
+
+describe('per-PR stack in teardown mode (the close flow)', () => {
+  it('declares only the PR user and a Job that drops syrf_pr_<N> through the guard, even for a seed PR', async () => {
+    const { resources, outputs } = await declare(previewConfig(45, { teardown: 'true' }));
+    const job = single(resources, 'kubernetes:batch/v1:Job').inputs;
+    expect(job['metadata']).toMatchObject({ name: 'drop-preview-pr-45', namespace: 'syrf-db-previews' });
+    const pod = job['spec'].template.spec;
+    expect(pod.containers.map((c: any) => c.args)).toEqual([['--log-format', 'json', 'drop', '--target', 'syrf_pr_45']]);
+    expect(pod.serviceAccountName).toBeUndefined();
+    expect(atlasRoles(resources)).toEqual([
+      { username: 'syrf-db-pr-45', roles: [{ roleName: 'readWrite', databaseName: 'syrf_pr_45' }, { roleName: 'dbAdmin', databaseName: 'syrf_pr_45' }] },
+    ]);
+    const user = single(resources, 'kubernetes:atlas.mongodb.com/v1:AtlasDatabaseUser').inputs;
+    expect(user['metadata'].annotations).toEqual({ 'mongodb.com/atlas-resource-policy': 'delete' });
+    expect(ofType(resources, 'kubernetes:core/v1:ConfigMap')).toEqual([]);
+    expect(outputs['previewJobName']).toBe('drop-preview-pr-45');
+    expect(policyViolations(resources)).toEqual([]);
+  });
+
+  it('refuses to put a non-production stack on a production cluster', () => {
+    expect(() => previewConfig(46, { atlasClusterName: 'syrf-prod' })).toThrow(/atlasClusterName: must be the non-production cluster/);
+    expect(() => stagingConfig({ atlasClusterName: 'Production' })).toThrow(/non-production cluster/);
+  });
+
+  it('exports only defined outputs (Pulumi warns about undefined ones)', async () => {
+    const { definedOutputs } = await import('../../../infra/program.js');
+    expect(definedOutputs({ bucketName: 'b', previewJobName: undefined })).toEqual({ bucketName: 'b' });
+    const index = readFileSync(new URL('../../../infra/index.ts', import.meta.url), 'utf8');
+    expect(index).not.toMatch(/^export const /m);
+    expect(index).toMatch(/^export default definedOutputs\(/m);
+  });
+});
+
+describe('committed stack files', () => {
+  it.each(['prod', 'staging'])('Pulumi.%s.yaml passes the config schema', async (stack) => {
+    const { parseStackConfig, rawProjectConfig } = await import('../../../infra/config.js');
+    const file = readFileSync(new URL(`../../../Pulumi.${stack}.yaml`, import.meta.url), 'utf8');
+    const config = (yaml.load(file) as { config: Record<string, unknown> }).config;
+    const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    expect(() => parseStackConfig(stack, rawProjectConfig(flat))).not.toThrow();
   });
 });

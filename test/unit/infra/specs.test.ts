@@ -12,7 +12,7 @@ import { stagingRefreshJobSpec } from '../../../infra/staging.js';
 import { previewRoles, producerRoles, stagingRoles, connectionString } from '../../../infra/db-users.js';
 import { ANONYMIZATION_KEY_SECRET, PRODUCTION_SECRETS } from '../../../infra/names.js';
 import { podSpecOf, referencedSecrets } from '../../../infra/policy/invariants.js';
-import { prodConfig, previewConfig, RULES_YAML, sharedConfig, stagingConfig } from './fixtures.js';
+import { nonProdCluster, prodConfig, previewConfig, RULES_YAML, sharedConfig, stagingConfig } from './fixtures.js';
 
 function argsOf(spec: { spec?: unknown }): string[] {
   const pod = podSpecOf(spec as Record<string, unknown>);
@@ -35,7 +35,7 @@ describe('stack config', () => {
 
   it('takes the PR number from the stack name and rejects a mismatching prNumber', () => {
     expect(previewConfig(42).prNumber).toBe(42);
-    expect(() => parseStackConfig('pr-42', { ...sharedConfig, prNumber: '43' })).toThrow(/named after its PR \(pr-43\)/);
+    expect(() => parseStackConfig('pr-42', { ...sharedConfig, ...nonProdCluster, prNumber: '43' })).toThrow(/named after its PR \(pr-43\)/);
   });
 
   it('names every bad key in one error, with the fix', () => {
@@ -120,17 +120,14 @@ describe('Kubernetes objects validate against the API schema', () => {
     expect(referencedSecrets(podSpecOf(spec as never) ?? {})).toContain(ANONYMIZATION_KEY_SECRET);
   });
 
-  it('PR restore Job: its own database, PreSync hook, no production secret, no key', () => {
+  it('PR restore Job: its own database, no ArgoCD hook (Pulumi runs it), no production secret, no key', () => {
     const spec = restoreJobSpec(previewConfig(42, { dbSource: 'snapshot', collections: ['pmProject', 'pmStudy'] }), 'rules-x');
     expect(() => new Job(spec).validate()).not.toThrow();
     const args = argsOf(spec);
     expect(args[args.indexOf('--target') + 1]).toBe('syrf_pr_42');
     expect(args[args.indexOf('--collections') + 1]).toBe('pmProject,pmStudy');
     expect(args).not.toContain('--key-file');
-    expect(spec.metadata.annotations).toMatchObject({
-      'argocd.argoproj.io/hook': 'PreSync',
-      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-    });
+    expect(JSON.stringify(spec.metadata.annotations ?? {})).not.toContain('argocd.argoproj.io');
     const secrets = referencedSecrets(podSpecOf(spec as never) ?? {});
     expect(secrets).toEqual(['syrf-db-pr-42-mongo']);
     expect(secrets.filter((s) => PRODUCTION_SECRETS.includes(s))).toEqual([]);
