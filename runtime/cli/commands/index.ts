@@ -10,6 +10,8 @@ import { registerRulesCommand } from './rules.js';
 import { registerRestoreCommand } from './restore.js';
 import { registerCloneCommand } from './clone.js';
 import { registerPreviewConfigCommand } from './preview-config.js';
+import { registerDrillCommand } from './drill.js';
+import { registerStagingRefreshCommand } from './staging-refresh.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -27,4 +29,6 @@ export function registerCommands(program: Command): void {
   registerRestoreCommand(program);
   registerCloneCommand(program);
   registerPreviewConfigCommand(program);
+  registerDrillCommand(program);
+  registerStagingRefreshCommand(program);
 }

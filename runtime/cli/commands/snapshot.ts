@@ -13,6 +13,7 @@ import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
 import { checkCoverage, refuseUncovered } from '../../anonymize/coverage.js';
 import { sampleDatabase } from '../../anonymize/sample.js';
+import { failureReason } from '../../ops/reporting.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -68,6 +69,21 @@ export function registerSnapshotCommand(program: Command): void {
           logger,
           options: opts,
           facts: (m: Manifest) => ({ documents: totalDocuments(m), bytes: m.archive.sizeBytes, what: { snapshotId: m.id, sha256: m.archive.sha256 } }),
+          // A good snapshot is the nightly normal; only a failed one is worth a message.
+          notify: (end) =>
+            end.ok
+              ? null
+              : {
+                  kind: 'snapshot',
+                  outcome: 'failure',
+                  trigger: 'scheduled',
+                  snapshotId: opts.id ?? null,
+                  sourceAgeSeconds: null,
+                  collections: null,
+                  documents: null,
+                  durationSeconds: end.durationSeconds,
+                  reason: failureReason(end.error),
+                },
         },
         () => capture(),
       );
