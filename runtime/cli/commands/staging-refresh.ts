@@ -7,7 +7,7 @@ import { ended, stagingGauges, stagingNotification } from '../../ops/reporting.j
 import { scheduledStagingRefresh, type ScheduledRefreshOptions } from '../../ops/staging-refresh.js';
 import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
 import { loggerFor, mongoUriOption } from '../context.js';
-import { parsePositive } from '../options.js';
+import { InvalidArgumentError } from 'commander';
 
 interface StagingRefreshCliOptions extends JobCliOptions {
   from: string;
@@ -23,7 +23,7 @@ export function registerStagingRefreshCommand(program: Command): void {
     .requiredOption('--from <store>', 'gs://BUCKET[/PREFIX] or file://DIR')
     .option('--uri <uri>', 'MongoDB connection string of staging (default: $MONGO_URI)')
     .option('--confirm <word>', 'required as "refresh-staging", as for every write into staging')
-    .option('--max-age-hours <h>', 'refuse a latest snapshot older than this', parsePositive, 48)
+    .option('--max-age-hours <h>', 'refuse a latest snapshot older than this', parseHours, 48)
     .option('--work-dir <dir>', 'where the archive is downloaded and checked (default: the OS temp dir)')
     .action(async (opts: StagingRefreshCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
@@ -65,4 +65,11 @@ export function registerStagingRefreshCommand(program: Command): void {
       );
       process.stdout.write(`refreshed ${STAGING_DB} from ${result.snapshotId}: ${result.collections.length} collections, ${result.documents} documents\n`);
     });
+}
+
+/** Hours, fractions allowed (0.5 = 30 minutes); zero, negative and non-numbers are usage errors. */
+function parseHours(value: string): number {
+  const hours = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(hours > 0)) throw new InvalidArgumentError(`expected a number of hours > 0, got "${value}"`);
+  return hours;
 }
