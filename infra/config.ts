@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROJECT_NAME, stackKindOf, type StackKind } from './names.js';
+import { prodOpsFields, stagingOpsFields } from './ops-config.js';
 
 /**
  * Typed stack configuration. Everything the program needs is validated
@@ -64,6 +65,7 @@ const prodSchema = z
     schedule: z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression').default('0 3 * * *'),
     keepDaily: z.coerce.number().int().min(1).default(7),
     keepWeekly: z.coerce.number().int().min(0).default(4),
+    ...prodOpsFields,
   })
   .strict();
 
@@ -75,6 +77,7 @@ const stagingSchema = z
     snapshotId: snapshotId.default('latest'),
     /** Set by the staging refresh workflow (its run id); each new value runs one refresh Job. */
     refreshId: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/).optional(),
+    ...stagingOpsFields,
   })
   .strict();
 

@@ -36,3 +36,6 @@ export const databaseUserSecretName = outputs.databaseUserSecretName;
 export const previewDatabaseName = outputs.previewDatabaseName;
 export const previewJobName = outputs.previewJobName;
 export const stagingRefreshJobName = outputs.stagingRefreshJobName;
+export const drillServiceAccountEmail = outputs.drillServiceAccountEmail;
+export const stagingRefreshCronJobName = outputs.stagingRefreshCronJobName;
+export const drillCronJobName = outputs.drillCronJobName;

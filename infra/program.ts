@@ -8,6 +8,8 @@ import { PreviewDatabase } from './preview.js';
 import { SnapshotProducer } from './producer.js';
 import { RulesConfigMap } from './rules-configmap.js';
 import { StagingRefresh } from './staging.js';
+import { DrillIdentity, RestoreDrill } from './drill.js';
+import { ScheduledStagingRefresh } from './staging-schedule.js';
 
 /**
  * Composes the components a stack kind needs. Kept apart from index.ts so
@@ -24,6 +26,9 @@ export interface StackOutputs {
   previewDatabaseName?: string;
   previewJobName?: string;
   stagingRefreshJobName?: string;
+  drillServiceAccountEmail?: pulumi.Input<string>;
+  stagingRefreshCronJobName?: string;
+  drillCronJobName?: string;
 }
 
 function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
@@ -46,8 +51,10 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
     { config, rulesConfigMapName: rules.configMapName },
     { dependsOn: [identities, producerUser, rules] },
   );
+  const drill = config.restoreDrill ? new DrillIdentity('drill-identity', { project: config.gcpProject, bucketName: bucket.bucketName }) : undefined;
   return {
     bucketName: bucket.bucketName,
+    ...(drill ? { drillServiceAccountEmail: drill.email } : {}),
     producerServiceAccountEmail: identities.producerEmail,
     restorerServiceAccountEmail: identities.restorerEmail,
     producerCronJobName: producer.cronJobName,
@@ -58,7 +65,11 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
 
 function defineStaging(config: StagingConfig, rulesYaml: string): StackOutputs {
   const staging = new StagingRefresh('staging', { config, rulesYaml });
+  const schedule = new ScheduledStagingRefresh('staging-schedule', { config }, { dependsOn: [staging] });
+  const drill = config.drillServiceAccountEmail === undefined ? undefined : new RestoreDrill('drill', { config, drillServiceAccountEmail: config.drillServiceAccountEmail });
   return {
+    stagingRefreshCronJobName: schedule.cronJobName,
+    ...(drill ? { drillCronJobName: drill.cronJobName } : {}),
     bucketName: config.bucketName,
     restorerServiceAccountEmail: config.restorerServiceAccountEmail,
     databaseUserSecretName: staging.userSecretName,
