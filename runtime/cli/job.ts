@@ -98,7 +98,11 @@ export async function runJob<T>(spec: JobSpec<T>, operation: (who: Identity) => 
           spec.logger.warn(`could not describe the run for its notification: ${error instanceof Error ? error.name : 'error'}`);
           return null;
         });
-      if (notification) await sendNotification(notification, { logger: spec.logger });
+      if (notification) {
+        // The same facts as the message, as one structured log line: the workflow's job summary reads it from the Job's log.
+        spec.logger.info('run report', { report: notification });
+        await sendNotification(notification, { logger: spec.logger });
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
  * refusals, the restore drill and its demotion of `latest`, and the one
  * notification each run sends to a local webhook receiver.
  */
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, writeFile, open as openFile } from 'node:fs/promises';
@@ -195,9 +196,15 @@ describe('scheduled staging refresh, drill and notifications (FerretDB + file st
   });
 
   it('a manual staging restore also sends exactly one notification', async () => {
-    const result = await cli(['restore', '--from', store(), '--uri', ferret.url, '--target', 'syrf_staging', '--confirm', 'refresh-staging', '--no-size-limits', '--metrics-file', metrics('manual')]);
+    const result = await cli(['--log-format', 'json', 'restore', '--from', store(), '--uri', ferret.url, '--target', 'syrf_staging', '--confirm', 'refresh-staging', '--no-size-limits', '--metrics-file', metrics('manual')]);
     expect(result.code, result.stderr).toBe(0);
     expect(hook.bodies).toHaveLength(1);
+    // The workflow's job summary is built from the same facts, read from the Job's JSON log.
+    const summary = spawnSync(process.execPath, ['ops/scripts/staging-refresh-summary.mjs'], { input: result.stderr, encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+    expect(summary.stdout).toContain('### Staging refresh: success');
+    expect(summary.stdout).toContain('| Snapshot | `2026-01-09` |');
+    expect(summary.stdout).toMatch(/\| Documents \| [1-9]\d* \|/);
+    expectNoDataValues(summary.stdout, values);
     expect(JSON.parse(hook.bodies[0]!).text).toContain('Staging refresh (manual): success - syrf_staging');
     expectNoDataValues(hook.bodies[0]!, values);
   });
