@@ -102,8 +102,21 @@ export function redact(message: string, secret: string): string {
   if (!secret) return message;
   let out = message;
   const forms = new Set([secret, safeDecode(secret), normalized(secret)]);
-  for (const form of forms) if (form) out = out.split(form).join(`$${NOTIFY_WEBHOOK_ENV}`);
+  // The path (and query) is where webhook services put the token; a message may carry it alone.
+  const tail = pathAndQuery(secret);
+  if (tail.length >= 8) for (const form of [tail, safeDecode(tail)]) forms.add(form);
+  // Longest first, so a shorter form never leaves the rest of a longer one behind.
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) if (form) out = out.split(form).join(`$${NOTIFY_WEBHOOK_ENV}`);
   return out;
+}
+
+function pathAndQuery(value: string): string {
+  try {
+    const url = new URL(value);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '';
+  }
 }
 
 /** fetch reports the URL in its normalized spelling (lower-case host, trailing slash). */

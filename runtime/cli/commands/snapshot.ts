@@ -14,6 +14,7 @@ import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
 import { checkCoverage, refuseUncovered } from '../../anonymize/coverage.js';
 import { sampleDatabase } from '../../anonymize/sample.js';
 import { failureReason } from '../../ops/reporting.js';
+import { defaultSnapshotId, isSnapshotId } from '../../store/layout.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -77,7 +78,8 @@ export function registerSnapshotCommand(program: Command): void {
                   kind: 'snapshot',
                   outcome: 'failure',
                   trigger: 'scheduled',
-                  snapshotId: opts.id ?? null,
+                  // Only a well-formed id goes into a message; the default id is the run's UTC date.
+                  snapshotId: opts.id === undefined ? defaultSnapshotId(new Date()) : isSnapshotId(opts.id) ? opts.id : null,
                   sourceAgeSeconds: null,
                   collections: null,
                   documents: null,
