@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE, DEFAULT_PREVIEW_NAMESPACE, PROJECT_NAME, SNAPSHOT_REF_PATTERN, stackKindOf, type StackKind } from './names.js';
+import { prodOpsFields, stagingOpsFields } from './ops-config.js';
 
 /**
  * Typed stack configuration. Everything the program needs is validated
@@ -75,6 +76,7 @@ const prodSchema = z
     previewNamespace: namespaceName.default(DEFAULT_PREVIEW_NAMESPACE),
     /** The Google service account the PR workflow deploys as; it gets a Role in the preview namespace only. */
     previewDeployerEmail: z.email(),
+    ...prodOpsFields,
   })
   .strict()
   .refine((config) => config.previewNamespace !== config.namespace, {
@@ -91,6 +93,7 @@ const stagingSchema = z
     snapshotId: snapshotId.default('latest'),
     /** Set by the staging refresh workflow (its run id); each new value runs one refresh Job. */
     refreshId: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/).optional(),
+    ...stagingOpsFields,
   })
   .strict();
 

@@ -15,6 +15,7 @@ import {
   rulesVolume,
   standardLabels,
 } from './workload.js';
+import { notifyEnv } from './ops-config.js';
 
 /**
  * The nightly snapshot producer. Two steps in one pod, in order, without a
@@ -26,7 +27,8 @@ import {
 export type ProducerConfig = Pick<
   ProdConfig,
   'namespace' | 'image' | 'bucketName' | 'schedule' | 'keepDaily' | 'keepWeekly' | 'pushgatewayUrl' | 'jobResources'
->;
+> &
+  Partial<Pick<ProdConfig, 'storageBudgetBytes' | 'notifyWebhookSecret'>>;
 
 /** Four hours: far above a normal run, short enough that a hung run is killed before the next night. */
 export const PRODUCER_ACTIVE_DEADLINE_SECONDS = 4 * 60 * 60;
@@ -51,6 +53,8 @@ export function pruneArgs(config: ProducerConfig): string[] {
     '--from', `gs://${config.bucketName}`,
     '--daily', String(config.keepDaily),
     '--weekly', String(config.keepWeekly),
+    ...(config.storageBudgetBytes === undefined ? [] : ['--storage-budget-bytes', String(config.storageBudgetBytes)]),
+    ...pushgatewayArgs(config.pushgatewayUrl),
   ];
 }
 
@@ -84,7 +88,7 @@ export function cronJobSpec(config: ProducerConfig, rulesConfigMapName: string):
                   name: 'snapshot',
                   image: config.image,
                   args: snapshotArgs(config),
-                  env: [mongoUriEnv(PRODUCER_MONGO_SECRET)],
+                  env: [mongoUriEnv(PRODUCER_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
                   volumeMounts: [rules.mount, key.mount],
                   resources: config.jobResources,
                 }),

@@ -9,6 +9,8 @@ import { PreviewNamespace } from './preview-namespace.js';
 import { SnapshotProducer } from './producer.js';
 import { RulesConfigMap } from './rules-configmap.js';
 import { StagingRefresh } from './staging.js';
+import { DrillIdentity, RestoreDrill } from './drill.js';
+import { ScheduledStagingRefresh } from './staging-schedule.js';
 
 /**
  * Composes the components a stack kind needs. Kept apart from index.ts so
@@ -26,6 +28,9 @@ export interface StackOutputs {
   previewJobName?: string;
   stagingRefreshJobName?: string;
   previewNamespace?: string;
+  drillServiceAccountEmail?: pulumi.Input<string>;
+  stagingRefreshCronJobName?: string;
+  drillCronJobName?: string;
 }
 
 /** Only the outputs a stack has: Pulumi warns about every exported undefined value. */
@@ -59,8 +64,10 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
     { config, rulesConfigMapName: rules.configMapName },
     { dependsOn: [identities, producerUser, rules] },
   );
+  const drill = config.restoreDrill ? new DrillIdentity('drill-identity', { project: config.gcpProject, bucketName: bucket.bucketName }) : undefined;
   return {
     bucketName: bucket.bucketName,
+    ...(drill ? { drillServiceAccountEmail: drill.email } : {}),
     producerServiceAccountEmail: identities.producerEmail,
     restorerServiceAccountEmail: identities.restorerEmail,
     producerCronJobName: producer.cronJobName,
@@ -72,7 +79,11 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
 
 function defineStaging(config: StagingConfig, rulesYaml: string): StackOutputs {
   const staging = new StagingRefresh('staging', { config, rulesYaml });
+  const schedule = new ScheduledStagingRefresh('staging-schedule', { config }, { dependsOn: [staging] });
+  const drill = config.drillServiceAccountEmail === undefined ? undefined : new RestoreDrill('drill', { config, drillServiceAccountEmail: config.drillServiceAccountEmail });
   return {
+    stagingRefreshCronJobName: schedule.cronJobName,
+    ...(drill ? { drillCronJobName: drill.cronJobName } : {}),
     bucketName: config.bucketName,
     restorerServiceAccountEmail: config.restorerServiceAccountEmail,
     databaseUserSecretName: staging.userSecretName,

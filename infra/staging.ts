@@ -16,6 +16,7 @@ import {
   rulesVolume,
   type Built,
 } from './workload.js';
+import { notifyEnv } from './ops-config.js';
 
 /**
  * Staging stack: the staging identity (a KSA bound to the restorer GSA),
@@ -24,7 +25,8 @@ import {
  * so each confirmed run is one fresh Job and `pulumi up` reports its outcome.
  */
 
-export type StagingJobConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'snapshotId' | 'pushgatewayUrl' | 'jobResources'>;
+export type StagingJobConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'snapshotId' | 'pushgatewayUrl' | 'jobResources'> &
+  Partial<Pick<StagingConfig, 'notifyWebhookSecret'>>;
 
 
 export function stagingRefreshArgs(config: StagingJobConfig): string[] {
@@ -55,7 +57,7 @@ export function stagingRefreshJobSpec(config: StagingJobConfig, rulesConfigMapNa
       name: 'restore',
       image: config.image,
       args: stagingRefreshArgs(config),
-      env: [mongoUriEnv(STAGING_MONGO_SECRET)],
+      env: [mongoUriEnv(STAGING_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
       volumeMounts: [rules.mount],
       resources: config.jobResources,
     }),

@@ -225,7 +225,7 @@ export function atlasUserViolations(stack: string, props: Props): string[] {
         problems.push(`preview database user ${username} has ${grant}; it may only write ${own} (and read ${STAGING_DATABASE})`);
       }
     } else if (stack === 'staging') {
-      if (db !== STAGING_DATABASE) problems.push(`staging database user ${username} has ${grant}; it may only use ${STAGING_DATABASE}`);
+      if (db !== STAGING_DATABASE && db !== 'syrf_drill') problems.push(`staging database user ${username} has ${grant}; it may only use ${STAGING_DATABASE} (and the drill's syrf_drill)`);
     } else {
       problems.push(`database user ${username} in unknown stack "${stack}" has ${grant}`);
     }

@@ -34,7 +34,7 @@ export async function dropPreviewDatabase(client: MongoClient, target: string, h
   checkDropTarget(target);
   if (!(await existingDatabases(client)).has(target)) return { target, dropped: false };
   const db = client.db(target);
-  const lock = await acquireRestoreLock(db, { ttlMs: 5 * 60_000, holder, heartbeatMs: 0 });
+  const lock = await acquireRestoreLock(db, { holder, heartbeatMs: 0 });
   try {
     await db.dropDatabase();
   } catch (error) {

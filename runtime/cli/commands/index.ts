@@ -14,6 +14,8 @@ import { registerKeysCommand } from './keys.js';
 import { registerRecoverCommand } from './recover.js';
 import { registerDropCommand, registerSweepCommand } from './drop.js';
 import { registerPingCommand } from './ping.js';
+import { registerDrillCommand } from './drill.js';
+import { registerStagingRefreshCommand } from './staging-refresh.js';
 
 /**
  * One line per command; each command lives in its own file and only parses
@@ -36,4 +38,6 @@ export function registerCommands(program: Command): void {
   registerDropCommand(program);
   registerSweepCommand(program);
   registerPingCommand(program);
+  registerDrillCommand(program);
+  registerStagingRefreshCommand(program);
 }

@@ -5,8 +5,11 @@ import { loadRules } from '../../anonymize/rules.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
 import { restoreSnapshot, type EventTransform, type RestoreResult } from '../../restore/restore.js';
-import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
+import { runJob, withJobOptions, type JobCliOptions, type JobEnding } from '../job.js';
 import { loggerFor, mongoUriOption, parseList } from '../context.js';
+import { STAGING_DB } from '../../restore/guard.js';
+import { loadManifest, resolveSnapshotId } from '../../snapshot/catalog.js';
+import { ended, stagingGauges, stagingNotification } from '../../ops/reporting.js';
 
 interface RestoreCliOptions extends JobCliOptions {
   from: string;
@@ -46,6 +49,9 @@ export function registerRestoreCommand(program: Command): void {
       const subset: EventTransform | undefined = rules && opts.sizeLimits ? (events) => subsetArchive(events, { rules, logger }) : undefined;
 
       const store = openStore(opts.from);
+      const startedAt = new Date();
+      // Every write into staging, manual ones included, reports through the same gauges and one notification.
+      const staging = opts.target === STAGING_DB;
       const result = await runJob(
         {
           job: 'restore',
@@ -56,6 +62,16 @@ export function registerRestoreCommand(program: Command): void {
           options: opts,
           extraLabels: { target: opts.target },
           facts: (r: RestoreResult) => ({ documents: r.documents, bytes: r.bytes, what: { snapshotId: r.snapshotId, sha256: r.sha256 } }),
+          ...(staging
+            ? {
+                gauges: (end: JobEnding<RestoreResult>) => stagingGauges(ended(end), null, startedAt),
+                notify: async (end: JobEnding<RestoreResult>) => {
+                  const snapshotId = end.ok ? end.result.snapshotId : await resolveSnapshotId(store, opts.snapshot).catch(() => null);
+                  const manifest = snapshotId ? await loadManifest(store, snapshotId).catch(() => null) : null;
+                  return stagingNotification(ended(end), { trigger: 'manual', target: STAGING_DB, snapshotId, manifest, startedAt });
+                },
+              }
+            : {}),
         },
         async (who) => {
           const client = await connectMongo(mongoUri);

@@ -22,6 +22,8 @@ function sampleOption(value: string): SampleSize {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+import { failureReason } from '../../ops/reporting.js';
+import { defaultSnapshotId, isSnapshotId } from '../../store/layout.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -85,6 +87,22 @@ export function registerSnapshotCommand(program: Command): void {
           logger,
           options: opts,
           facts: (m: Manifest) => ({ documents: totalDocuments(m), bytes: m.archive.sizeBytes, what: { snapshotId: m.id, sha256: m.archive.sha256 } }),
+          // A good snapshot is the nightly normal; only a failed one is worth a message.
+          notify: (end) =>
+            end.ok
+              ? null
+              : {
+                  kind: 'snapshot',
+                  outcome: 'failure',
+                  trigger: 'scheduled',
+                  // Only a well-formed id goes into a message; the default id is the run's UTC date.
+                  snapshotId: opts.id === undefined ? defaultSnapshotId(new Date()) : isSnapshotId(opts.id) ? opts.id : null,
+                  sourceAgeSeconds: null,
+                  collections: null,
+                  documents: null,
+                  durationSeconds: end.durationSeconds,
+                  reason: failureReason(end.error),
+                },
         },
         () => capture(),
       );

@@ -17,6 +17,15 @@ const KNOWN_METRICS = [
   'syrf_db_job_duration_seconds',
   'syrf_db_snapshot_size_bytes',
   'syrf_db_job_documents_total',
+  'syrf_db_job_last_run_failed',
+  'syrf_db_drill_last_success_timestamp_seconds',
+  'syrf_db_drill_latest_demoted',
+  'syrf_db_staging_refresh_refused',
+  'syrf_db_staging_last_refresh_timestamp_seconds',
+  'syrf_db_staging_source_age_seconds',
+  'syrf_db_storage_bytes',
+  'syrf_db_storage_objects',
+  'syrf_db_storage_budget_bytes',
 ];
 
 const duration = z.string().regex(/^(\d+(ms|s|m|h|d|w|y))+$/);
@@ -30,15 +39,19 @@ const prometheusRule = z.object({
         z.object({
           name: z.string(),
           rules: z.array(
-            z
-              .object({
-                alert: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
-                expr: z.string().min(1),
-                for: duration.optional(),
-                labels: z.object({ severity: z.enum(['critical', 'warning', 'info']) }),
-                annotations: z.object({ summary: z.string(), description: z.string(), runbook_url: z.string() }),
-              })
-              .strict(),
+            z.union([
+              z
+                .object({
+                  alert: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+                  expr: z.string().min(1),
+                  for: duration.optional(),
+                  labels: z.object({ severity: z.enum(['critical', 'warning', 'info']) }),
+                  annotations: z.object({ summary: z.string(), description: z.string(), runbook_url: z.string() }),
+                })
+                .strict(),
+              // Recording rules (the SLO ratios) follow Prometheus' level:metric:operations naming.
+              z.object({ record: z.string().regex(/^syrf_db:[a-z_]+:[a-z0-9_]+$/), expr: z.string().min(1) }).strict(),
+            ]),
           ),
         }),
       )
@@ -61,7 +74,11 @@ function balanced(expr: string): boolean {
 }
 
 const rules = prometheusRule.parse(yaml.load(readFileSync(join(root, 'ops/prometheus-rules.yaml'), 'utf8')));
-const alerts = rules.spec.groups.flatMap((g) => g.rules);
+type AnyRule = (typeof rules)['spec']['groups'][number]['rules'][number];
+type AlertRule = Extract<AnyRule, { alert: string }>;
+type RecordRule = Extract<AnyRule, { record: string }>;
+const alerts = rules.spec.groups.flatMap((g) => g.rules).filter((r): r is AlertRule => 'alert' in r);
+const records = rules.spec.groups.flatMap((g) => g.rules).filter((r): r is RecordRule => 'record' in r);
 const dashboard = JSON.parse(readFileSync(join(root, 'ops/grafana-dashboard.json'), 'utf8')) as {
   uid: string;
   panels: { title: string; targets: { expr: string }[] }[];
@@ -79,7 +96,10 @@ describe('PrometheusRule', () => {
 
   it('uses only metrics the runtime exports, in well-formed expressions', () => {
     for (const alert of alerts) {
-      expect(metricsIn(alert.expr).length, alert.alert).toBeGreaterThan(0);
+      // Burn-rate alerts read the recording rules, which must be defined here.
+      const recorded = [...alert.expr.matchAll(/\bsyrf_db:[a-z_]+:[a-z0-9_]+\b/g)].map((m) => m[0]);
+      for (const name of recorded) expect(records.map((r) => r.record), alert.alert).toContain(name);
+      expect(metricsIn(alert.expr).length + recorded.length, alert.alert).toBeGreaterThan(0);
       for (const metric of metricsIn(alert.expr)) expect(KNOWN_METRICS, `${alert.alert}: ${metric}`).toContain(metric);
       expect(balanced(alert.expr), alert.alert).toBe(true);
     }
@@ -91,6 +111,26 @@ describe('PrometheusRule', () => {
       expect(alert.annotations.runbook_url).toBe(`docs/runbook.md#${alert.alert.toLowerCase()}`);
       expect(anchors, alert.alert).toContain(alert.alert.toLowerCase());
     }
+  });
+});
+
+describe('SLO recording rules', () => {
+  it('record the 30-day success ratios and the error budget left for snapshots and restores', () => {
+    const names = records.map((r) => r.record);
+    for (const name of ['syrf_db:snapshot_success_ratio:30d', 'syrf_db:snapshot_error_budget_remaining:30d', 'syrf_db:restore_success_ratio:30d', 'syrf_db:restore_error_budget_remaining:30d']) {
+      expect(names).toContain(name);
+    }
+    for (const record of records) {
+      for (const metric of metricsIn(record.expr)) expect(KNOWN_METRICS).toContain(metric);
+      expect(balanced(record.expr), record.record).toBe(true);
+    }
+  });
+
+  it('the dashboard shows the ratio and the budget left', () => {
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    expect(exprs).toContain('syrf_db:snapshot_success_ratio:30d');
+    expect(exprs).toContain('syrf_db:snapshot_error_budget_remaining:30d');
+    expect(exprs).toContain('syrf_db:restore_success_ratio:30d');
   });
 });
 

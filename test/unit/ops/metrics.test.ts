@@ -29,8 +29,8 @@ function recordingLogger() {
 }
 
 describe('renderExposition (checked with a Prometheus text-format parser)', () => {
-  it('exposes every snapshot metric with its type, help and value', () => {
-    const parsed = parsePrometheusTextFormat(renderExposition(recordJobRun(snapshotRun)));
+  it('exposes every snapshot metric with its type, help and value', async () => {
+    const parsed = parsePrometheusTextFormat(await renderExposition(recordJobRun(snapshotRun)));
     expect(parsed.map((f) => [f.name, f.type])).toEqual([
       ['syrf_db_job_runs_total', 'COUNTER'],
       ['syrf_db_job_duration_seconds', 'GAUGE'],
@@ -51,27 +51,27 @@ describe('renderExposition (checked with a Prometheus text-format parser)', () =
     expect(family(parsed, 'syrf_db_snapshot_size_bytes').metrics[0]!.value).toBe('1234567890');
   });
 
-  it('leaves the last-success and size gauges out of failed runs and of restores', () => {
-    const failed = parsePrometheusTextFormat(renderExposition(recordJobRun({ ...snapshotRun, outcome: 'failure' }))).map((f) => f.name);
+  it('leaves the last-success and size gauges out of failed runs and of restores', async () => {
+    const failed = parsePrometheusTextFormat(await renderExposition(recordJobRun({ ...snapshotRun, outcome: 'failure' }))).map((f) => f.name);
     expect(failed).not.toContain('syrf_db_snapshot_last_success_timestamp_seconds');
     expect(failed).not.toContain('syrf_db_snapshot_size_bytes');
-    const restore = parsePrometheusTextFormat(renderExposition(recordJobRun({ ...snapshotRun, job: 'restore' }))).map((f) => f.name);
+    const restore = parsePrometheusTextFormat(await renderExposition(recordJobRun({ ...snapshotRun, job: 'restore' }))).map((f) => f.name);
     expect(restore).not.toContain('syrf_db_snapshot_size_bytes');
-    const runs = family(parsePrometheusTextFormat(renderExposition(recordJobRun({ ...snapshotRun, outcome: 'failure' }))), 'syrf_db_job_runs_total');
+    const runs = family(parsePrometheusTextFormat(await renderExposition(recordJobRun({ ...snapshotRun, outcome: 'failure' }))), 'syrf_db_job_runs_total');
     expect(runs.metrics.find((m) => m.labels?.outcome === 'failure')?.value).toBe('1');
   });
 
-  it('escapes backslashes, quotes and newlines in label values so they parse back unchanged', () => {
+  it('escapes backslashes, quotes and newlines in label values so they parse back unchanged', async () => {
     const awkward = 'C:\\dir\\"quoted"\nsecond line';
-    const text = renderExposition(recordJobRun({ ...snapshotRun, job: 'restore', extraLabels: { target: awkward } }));
+    const text = await renderExposition(recordJobRun({ ...snapshotRun, job: 'restore', extraLabels: { target: awkward } }));
     expect(text).toContain('target="C:\\\\dir\\\\\\"quoted\\"\\nsecond line"');
     for (const f of parsePrometheusTextFormat(text)) {
       for (const m of f.metrics) expect(m.labels?.target).toBe(awkward);
     }
   });
 
-  it('ends with a newline and writes non-finite values the way Prometheus spells them', () => {
-    const text = renderExposition(recordJobRun({ ...snapshotRun, durationSeconds: Number.NaN, bytes: Infinity }));
+  it('ends with a newline and writes non-finite values the way Prometheus spells them', async () => {
+    const text = await renderExposition(recordJobRun({ ...snapshotRun, durationSeconds: Number.NaN, bytes: Infinity }));
     expect(text.endsWith('\n')).toBe(true);
     expect(text).toMatch(/^syrf_db_job_duration_seconds\{job="snapshot"\} NaN$/m);
     expect(text).toMatch(/^syrf_db_job_bytes\{job="snapshot"\} \+Inf$/m);
@@ -128,8 +128,9 @@ describe('publishMetrics', () => {
     const metrics = recordJobRun({ job: 'restore', outcome: 'success', durationSeconds: 42, bytes: 1000, documents: 10, extraLabels: { target: 'syrf_pr_7' } });
     const result = await publishMetrics(metrics, { pushgateway: base, textfile: '/nonexistent/should-not-be-used.prom', logger });
     expect(result).toEqual({ kind: 'pushgateway', url: `${base}/metrics/job/restore/target/syrf_pr_7` });
-    expect(received).toHaveLength(1);
-    const request = received[0]!;
+    // One read of the counters the gateway holds, then exactly one push.
+    expect(received.map((r) => r.method)).toEqual(['GET', 'POST']);
+    const request = received[1]!;
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/metrics/job/restore/target/syrf_pr_7');
     expect(request.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
