@@ -1,15 +1,13 @@
 import type { MongoClient } from 'mongodb';
 import { ExitCode, UserError } from '../errors.js';
-import { openArchive } from '../archive/reader.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import type { Store } from '../store/store.js';
+import { chooseEdition, openSnapshotSource, type Edition } from './source.js';
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
-import type { Manifest } from '../snapshot/manifest.js';
-import { downloadVerified } from './download.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
-import { chooseCollections, selectCollections } from './select.js';
+import { chooseCollections } from './select.js';
 
 export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;
 
@@ -27,6 +25,10 @@ export interface RestoreOptions {
   confirm?: string;
   guard?: { allowlist?: RegExp[]; productionNames?: string[] };
   workDir?: string;
+  /** `preview` (the default for syrf_pr_<N>) or `full`; see source.ts. */
+  edition?: Edition;
+  /** Collections read and loaded at once from a collection-addressable archive. */
+  loadConcurrency?: number;
   holder: string;
   logger: Logger;
 }
@@ -36,6 +38,9 @@ export interface RestoreResult extends CollectionCounts {
   sha256: string;
   target: string;
   bytes: number;
+  edition: Edition;
+  /** Compressed bytes read from the store. */
+  bytesRead: number;
 }
 
 /**
@@ -53,31 +58,33 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
 
   const wanted = chooseCollections(options.collections, manifest.collections.map((c) => c.name), `snapshot ${id}`);
 
-  logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
-  const download = await downloadVerified(store, manifest, options.workDir);
+  const edition = chooseEdition(manifest, options.edition, options.target, logger);
+  logger.info(`restore ${id} (${edition} edition) → ${options.target}: downloading and checking`, { snapshot: id, target: options.target, edition });
+  const source = await openSnapshotSource({ store, manifest, wanted, edition, ...(options.workDir ? { workDir: options.workDir } : {}), ...(options.loadConcurrency ? { loadConcurrency: options.loadConcurrency } : {}) });
   try {
-    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
-    // A raw snapshot goes through the anonymizer, which applies the size limits itself.
+    let events: AsyncIterable<ArchiveEvent> = source.events;
+    // A raw snapshot goes through the anonymizer, which applies the size limits itself; the preview edition is size-limited already.
     const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
+    const subset = edition === 'preview' ? undefined : options.subset;
     if (anonymize) events = anonymize(events);
-    else if (options.subset) events = options.subset(events);
+    else if (subset) events = subset(events);
 
     const loaded = await writeIntoTarget(options.client.db(options.target), events, {
       logger,
       holder: options.holder,
       label: `restore ${id} → ${options.target}`,
-      beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymize)),
+      beforeSwap: (collections) => checkCounts(source.documents, collections, Boolean(subset || anonymize)),
     });
-    return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes };
+    return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes, edition, bytesRead: source.bytesRead };
   } finally {
-    await download.remove();
+    await source.remove();
   }
 }
 
 /** Without size limits, every collection must arrive whole; with them, never more than the snapshot had. */
-function checkCounts(manifest: Manifest, loaded: Array<{ name: string; documents: number }>, limited: boolean): void {
+function checkCounts(counts: ReadonlyMap<string, number>, loaded: Array<{ name: string; documents: number }>, limited: boolean): void {
   for (const collection of loaded) {
-    const expected = manifest.collections.find((c) => c.name === collection.name)?.documents ?? 0;
+    const expected = counts.get(collection.name) ?? 0;
     const wrong = limited ? collection.documents > expected : collection.documents !== expected;
     if (wrong) {
       throw new UserError(`${collection.name}: loaded ${collection.documents} documents, the manifest says ${expected}`, {

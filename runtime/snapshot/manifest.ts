@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError, ExitCode } from '../errors.js';
+import { previewEditionSchema, tableOfContentsSchema } from './toc.js';
 
 /**
  * manifest.json: everything a restorer needs to trust and plan a restore
@@ -47,6 +48,8 @@ export const manifestSchema = z
         sizeBytes: z.number().int().nonnegative(),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
         uncompressedBytes: z.number().int().nonnegative(),
+        /** Collection-addressable archives only (absent in older snapshots): each collection's byte range. */
+        toc: tableOfContentsSchema.optional(),
       })
       .strict(),
     collections: z.array(collectionEntry),
@@ -60,6 +63,8 @@ export const manifestSchema = z
         sizeLimitsApplied: z.boolean(),
       })
       .strict(),
+    /** The size-limited edition per-PR restores read (absent in older snapshots). */
+    preview: previewEditionSchema.optional(),
   })
   .strict();
 

@@ -13,7 +13,10 @@ import { listSnapshots } from './catalog.js';
 import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
-import { writeArchiveToStore } from './write-archive.js';
+import { writeAddressableArchiveToStore } from './write-addressable.js';
+import { writePreviewEdition } from './preview-edition.js';
+import type { Rules } from '../anonymize/rules.js';
+import type { PreviewEdition, TableOfContents } from './toc.js';
 
 export interface AnonymizationStage {
   /** Rewrites the event stream (pseudonymizes, drops excluded collections, applies limits). */
@@ -36,6 +39,8 @@ export interface TakeSnapshotOptions {
   parallelCollections?: number;
   gzipLevel?: number;
   schemaVersionField?: string;
+  /** Writes the size-limited preview edition (preview.gz) with these rules after the full archive. */
+  previewRules?: Rules;
   logger: Logger;
 }
 
@@ -89,11 +94,12 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
         progress.tick();
       },
     });
-    const written = await writeArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
+    const written = await writeAddressableArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
     progress.flush();
+    const preview = options.previewRules ? await writePreviewEdition(store, id, options.previewRules, { logger, gzipLevel: options.gzipLevel ?? 6 }) : undefined;
 
     const completedAt = now();
-    const manifest = buildManifest({ id, options, version, tally, written, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
+    const manifest = buildManifest({ id, options, version, tally, written, preview, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
     await store.write(keys.manifest, serializeManifest(manifest), { contentType: 'application/json' });
 
     const check = await verifySnapshot(store, id, manifest);
@@ -122,7 +128,8 @@ function buildManifest(input: {
   options: TakeSnapshotOptions;
   version: string;
   tally: ArchiveTally;
-  written: { sizeBytes: number; sha256: string };
+  written: { sizeBytes: number; sha256: string; toc?: TableOfContents };
+  preview?: PreviewEdition | undefined;
   startedAt: Date;
   completedAt: Date;
   excluded: string[];
@@ -145,6 +152,7 @@ function buildManifest(input: {
       sizeBytes: input.written.sizeBytes,
       sha256: input.written.sha256,
       uncompressedBytes: tally.bytes,
+      ...(input.written.toc ? { toc: input.written.toc } : {}),
     },
     collections: tally.namespaces.map((ns) => {
       const meta = parseCollectionMetadata(ns.metadata);
@@ -169,6 +177,7 @@ function buildManifest(input: {
           sizeLimitsApplied: options.anonymization.sizeLimitsApplied,
         }
       : { anonymized: false, rulesSha256: null, keyFingerprint: null, sizeLimitsApplied: false },
+    ...(input.preview ? { preview: input.preview } : {}),
   };
 }
 

@@ -43,6 +43,12 @@ export class FileStore implements Store {
     return createReadStream(path);
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Readable> {
+    const path = this.pathOf(key);
+    await this.mustExist(key, path);
+    return end > start ? createReadStream(path, { start, end: end - 1 }) : Readable.from([]);
+  }
+
   async readText(key: string): Promise<string> {
     const path = this.pathOf(key);
     await this.mustExist(key, path);

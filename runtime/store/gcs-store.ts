@@ -72,6 +72,13 @@ export class GcsStore implements Store {
     return stream;
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Readable> {
+    if (end <= start) return (await import('node:stream')).Readable.from([]);
+    const file = (await this.bucket).file(this.objectName(key));
+    // The client's `end` is inclusive; objects are stored without Content-Encoding, so these are the stored bytes.
+    return file.createReadStream({ start, end: end - 1, validation: false, decompress: false });
+  }
+
   async readText(key: string): Promise<string> {
     const stream = await this.read(key);
     const chunks: Buffer[] = [];

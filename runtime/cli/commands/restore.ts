@@ -5,6 +5,8 @@ import { loadRules } from '../../anonymize/rules.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
 import { restoreSnapshot, type EventTransform, type RestoreResult } from '../../restore/restore.js';
+import { parseEdition } from '../edition-option.js';
+import type { Edition } from '../../restore/source.js';
 import { runJob, withJobOptions, type JobCliOptions } from '../job.js';
 import { loggerFor, mongoUriOption, parseList } from '../context.js';
 
@@ -19,6 +21,7 @@ interface RestoreCliOptions extends JobCliOptions {
   sizeLimits: boolean;
   confirm?: string;
   workDir?: string;
+  edition?: Edition;
 }
 
 export function registerRestoreCommand(program: Command): void {
@@ -33,6 +36,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--key-file <path>', `HMAC key for raw snapshots (default: $${KEY_ENV_VAR}; never present in previews)`)
     .option('--no-size-limits', "restore every document even when the rules set size limits (staging)")
     .option('--confirm <word>', 'required as "refresh-staging" to overwrite syrf_staging')
+    .option('--edition <edition>', 'preview (size-limited at capture; default for syrf_pr_<N>) or full (default otherwise)', parseEdition)
     .option('--work-dir <dir>', 'where the archive is downloaded and checked (default: the OS temp dir)')
     .action(async (opts: RestoreCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
@@ -70,6 +74,7 @@ export function registerRestoreCommand(program: Command): void {
               ...(subset ? { subset } : {}),
               ...(opts.confirm ? { confirm: opts.confirm } : {}),
               ...(opts.workDir ? { workDir: opts.workDir } : {}),
+              ...(opts.edition ? { edition: opts.edition } : {}),
               holder: `${who.identity} (syrf-db restore, pid ${process.pid})`,
               logger,
             });

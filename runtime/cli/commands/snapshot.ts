@@ -27,6 +27,7 @@ interface SnapshotOptions {
   rules?: string;
   keyFile?: string;
   coverageSample: number;
+  preview: boolean;
 }
 
 type SnapshotCliOptions = SnapshotOptions & JobCliOptions;
@@ -46,6 +47,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--coverage-sample <n>', 'documents per collection sampled by the PII coverage check that --anonymize runs first', parsePositive, 200)
+    .option('--no-preview', 'with --anonymize: do not write the size-limited preview edition (preview.gz)')
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const mongoUri = mongoUriOption(opts.uri);
@@ -97,6 +99,8 @@ export function registerSnapshotCommand(program: Command): void {
             parallelCollections: opts.parallel,
             gzipLevel: opts.gzipLevel,
             schemaVersionField: opts.schemaVersionField,
+            // The production job also writes the size-limited edition per-PR previews read.
+            ...(rules && key && opts.preview ? { previewRules: rules } : {}),
             logger,
           });
         } finally {
