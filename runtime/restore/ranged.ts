@@ -148,8 +148,8 @@ async function downloadChecked(archive: RangedArchive, part: TocCollection, coll
   const digest = hash.digest('hex');
   if (bytes !== part.length || digest !== part.sha256) {
     throw corrupt(
-      `${archive.label}: collection ${collection} is corrupt: its range (bytes ${part.offset}–${part.offset + part.length}${part.collection !== collection ? `, ${part.collection}` : ''}) ` +
-        `has sha256 ${digest} (${bytes} bytes), the manifest says ${part.sha256} (${part.length} bytes)`,
+      `${archive.label}: collection ${collection} does not match its manifest: sha256 ${digest} (${bytes} bytes) ` +
+        `in its range (bytes ${part.offset}–${part.offset + part.length}${part.collection !== collection ? `, ${part.collection}` : ''}), the manifest says ${part.sha256} (${part.length} bytes)`,
     );
   }
   return bytes;
