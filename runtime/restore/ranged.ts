@@ -92,7 +92,9 @@ export async function openRangedEvents(archive: RangedArchive, options: RangedOp
     const worker = async () => {
       for (let job = jobs[index++]; job; job = jobs[index++]) {
         const path = join(dir, `range-${files.size}-${index}.gz`);
-        bytesRead += await downloadChecked(archive, job.part, job.ns.collection, path);
+        // Not `bytesRead += await …`: that reads the total before the await and loses the other workers' bytes.
+        const bytes = await downloadChecked(archive, job.part, job.ns.collection, path);
+        bytesRead += bytes;
         files.set(job.part, path);
       }
     };
