@@ -53,7 +53,8 @@ export type TableOfContents = z.infer<typeof tableOfContentsSchema>;
  */
 export const previewEditionSchema = z
   .object({
-    file: z.string().min(1),
+    // A literal: a manifest must not be able to point a restore at another object of the store.
+    file: z.literal(PREVIEW_FILE),
     sizeBytes: count,
     sha256,
     uncompressedBytes: count,
