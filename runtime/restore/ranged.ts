@@ -98,7 +98,10 @@ export async function openRangedEvents(archive: RangedArchive, options: RangedOp
         files.set(job.part, path);
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, options.downloadConcurrency ?? 4) }, worker));
+    // Every worker settles before the directory can be removed, so no download writes into a removed directory.
+    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, options.downloadConcurrency ?? 4) }, worker));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const header = prelude.header;
     const sources = plan.map(({ ns, parts }) => () => collectionEvents(header, ns, parts, files, archive.label));

@@ -74,7 +74,8 @@ export function registerRestoreCommand(program: Command): void {
               ...(subset ? { subset } : {}),
               ...(opts.confirm ? { confirm: opts.confirm } : {}),
               ...(opts.workDir ? { workDir: opts.workDir } : {}),
-              ...(opts.edition ? { edition: opts.edition } : {}),
+              // --no-size-limits asks for every document: the full edition unless told otherwise.
+              ...(opts.edition ? { edition: opts.edition } : opts.sizeLimits ? {} : { edition: 'full' as const }),
               holder: `${who.identity} (syrf-db restore, pid ${process.pid})`,
               logger,
             });
