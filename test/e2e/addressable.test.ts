@@ -24,7 +24,7 @@ import type { Store } from '../../runtime/store/store.js';
 import { repoRoot, runCli } from '../support/cli.js';
 import { CountingStore } from '../support/counting-store.js';
 import { seedDataset } from '../support/dataset.js';
-import { connectMongo, createBucket, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
+import { connectMongo, createBucket, fakeGcsStorage, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
 const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-addressable-key-0123456789abcdefghijklmn' };
 const ID = '2026-02-01';
@@ -72,6 +72,14 @@ describe('collection-addressable snapshots through FerretDB and fake-gcs-server'
     for (const name of [source, ...targets]) await client.db(name).dropDatabase();
     await client.close();
     dir.remove();
+  });
+
+  it('stores both archives without Content-Encoding, so ranged reads return the stored gzip bytes', async () => {
+    const bucket = fakeGcsStorage().bucket(url.slice('gs://'.length).split('/')[0]!);
+    for (const file of ['dump.gz', 'preview.gz']) {
+      const [metadata] = await bucket.file(`snapshots/prod/${ID}/${file}`).getMetadata();
+      expect(metadata.contentEncoding ?? '', file).toBe('');
+    }
   });
 
   it('writes a table of contents for dump.gz and a smaller preview edition with its own', () => {
