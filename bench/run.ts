@@ -23,6 +23,7 @@ import { benchRestore, benchSnapshot, type ThroughputResult } from './server-ben
 import { isFerretDb, openBenchServer, seedBenchDatabase } from './server.js';
 import { mib } from './stats.js';
 import { publishArchive } from './store-snapshot.js';
+import { benchPreviewEditions, previewRows, type PreviewBenchResult } from './preview-bench.js';
 import { ratioRow, rssRow, TARGETS, type RatioRow, type RssRow } from './targets.js';
 
 const SOURCE_DB = 'syrf_bench';
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     let restore: ThroughputResult | null = null;
     let memory: { anonymize: ScalePeaks; restore: ScalePeaks } | null = null;
     let via = { anonymize: { via: 'not run' }, restore: { via: 'not run' } };
+    let preview: PreviewBenchResult | null = null;
     if (!args.filtersOnly) {
       server = await openBenchServer();
       const client = new MongoClient(server.uri, { maxPoolSize: 16 });
@@ -109,6 +111,8 @@ async function main(): Promise<void> {
           }),
         };
         await dropTarget();
+        log('preview edition: restore at 1× and 10× the data (1× = a quarter of --scale), same size limits:');
+        preview = await benchPreviewEditions({ client, uri: server.uri, work, projectRoot, key, studies: Math.max(100, Math.round(args.studies / 4)), runs: args.serverRuns, cli, log });
         await client.db(SOURCE_DB).dropDatabase();
       } finally {
         await client.close();
@@ -118,7 +122,8 @@ async function main(): Promise<void> {
 
     const ratios = ratioRows(filters, snapshot, restore, tools, args.filtersOnly);
     const memoryRows = rssRows(memory, via, args.filtersOnly);
-    const rows = tableRows(ratios, memoryRows);
+    const previewTable = previewRows(preview, args.filtersOnly ? 'n/a (--filters-only)' : undefined);
+    const rows = [...tableRows(ratios, memoryRows), ...previewTable.cells];
     const results = {
       generatedAt: new Date().toISOString(),
       machine,
@@ -140,12 +145,13 @@ async function main(): Promise<void> {
         snapshot: snapshot && { documents: snapshot.documents, ours: snapshot.ours?.seconds ?? null, mongodump: snapshot.tools?.seconds ?? null },
         restore: restore && { documents: restore.documents, ours: restore.ours?.seconds ?? null, mongorestore: restore.tools?.seconds ?? null, error: restore.error ?? null },
         peakRss: memory,
+        preview,
       },
       totalSeconds: (Date.now() - started) / 1000,
     };
     await writeResults(results, rows, machine);
     process.stdout.write(`\n${formatTerminalTable(rows)}\n\n`);
-    const failed = [...ratios, ...memoryRows].filter((row) => row.status === 'fail').map((row) => row.label);
+    const failed = [...[...ratios, ...memoryRows].filter((row) => row.status === 'fail').map((row) => row.label), ...previewTable.failed];
     process.stdout.write(failed.length ? `targets not met: ${failed.join('; ')}\n` : 'all measured targets met\n');
     log(`bench finished in ${results.totalSeconds.toFixed(0)} s; results in bench/results.json and bench/results.md`);
   } finally {

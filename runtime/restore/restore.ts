@@ -1,17 +1,15 @@
 import type { MongoClient } from 'mongodb';
 import { ExitCode, UserError } from '../errors.js';
-import { openArchive } from '../archive/reader.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import type { Store } from '../store/store.js';
+import { chooseEdition, openSnapshotSource, type Edition, type SnapshotSource } from './source.js';
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
-import type { Manifest } from '../snapshot/manifest.js';
-import { downloadVerified, type VerifiedDownload } from './download.js';
 import { plausiblePseudonyms } from '../snapshot/plausibility.js';
 import type { Rules } from '../anonymize/rules.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, finishInterruptedSwapIfAny, writeIntoTarget, type CollectionCounts } from './into-target.js';
-import { chooseCollections, selectCollections } from './select.js';
+import { chooseCollections } from './select.js';
 import { watchStopSignals } from './stop-signals.js';
 import { isRestoreInternal } from './temp-names.js';
 import type { IntoTargetOptions } from './into-target.js';
@@ -34,6 +32,10 @@ export interface RestoreOptions {
   rules?: Rules;
   guard?: { allowlist?: RegExp[]; productionNames?: string[] };
   workDir?: string;
+  /** `preview` (the default for syrf_pr_<N>) or `full`; see source.ts. */
+  edition?: Edition;
+  /** Collections read and loaded at once from a collection-addressable archive. */
+  loadConcurrency?: number;
   holder: string;
   logger: Logger;
   lock?: IntoTargetOptions['lock'];
@@ -44,6 +46,9 @@ export interface RestoreResult extends CollectionCounts {
   sha256: string;
   target: string;
   bytes: number;
+  edition: Edition;
+  /** Compressed bytes read from the store. */
+  bytesRead: number;
 }
 
 /**
@@ -63,21 +68,31 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const available = manifest.collections.map((c) => c.name).filter((name) => !isRestoreInternal(name));
   const wanted = chooseCollections(options.collections, available, `snapshot ${id}`);
 
+  const edition = chooseEdition(manifest, options.edition, options.target, logger);
   const stop = watchStopSignals(logger, `restore ${id} → ${options.target}`);
   const db = options.client.db(options.target);
-  let download: VerifiedDownload | undefined;
+  let source: SnapshotSource | undefined;
   try {
     // A swap a killed run left half done is finished first, before this run downloads anything.
     await finishInterruptedSwapIfAny(db, { holder: options.holder, logger, ...(options.lock ? { lock: options.lock } : {}) });
-    logger.info(`restore ${id} → ${options.target}: downloading and checking ${manifest.archive.sizeBytes} bytes`, { snapshot: id, target: options.target });
-    // Downloaded and checked before the lock is taken, so a damaged snapshot writes nothing at all to the target.
-    download = await downloadVerified(store, manifest, { ...(options.workDir ? { workDir: options.workDir } : {}), signal: stop.signal, logger });
-    let events: AsyncIterable<ArchiveEvent> = selectCollections(openArchive(download.open()), wanted);
-    // A raw snapshot goes through the anonymizer, which applies the size limits itself.
+    logger.info(`restore ${id} (${edition} edition) → ${options.target}: downloading and checking`, { snapshot: id, target: options.target, edition });
+    source = await openSnapshotSource({
+      store,
+      manifest,
+      wanted,
+      edition,
+      signal: stop.signal,
+      logger,
+      ...(options.workDir ? { workDir: options.workDir } : {}),
+      ...(options.loadConcurrency ? { loadConcurrency: options.loadConcurrency } : {}),
+    });
+    let events: AsyncIterable<ArchiveEvent> = source.events;
     if (manifest.anonymization.anonymized && options.rules) events = plausiblePseudonyms(events, options.rules, { snapshotId: id });
+    // A raw snapshot goes through the anonymizer, which applies the size limits itself; the preview edition is size-limited already.
     const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
+    const subset = edition === 'preview' ? undefined : options.subset;
     if (anonymize) events = anonymize(events);
-    else if (options.subset) events = options.subset(events);
+    else if (subset) events = subset(events);
 
     const loaded = await writeIntoTarget(db, events, {
       logger,
@@ -85,20 +100,20 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       label: `restore ${id} → ${options.target}`,
       signal: stop.signal,
       ...(options.lock ? { lock: options.lock } : {}),
-      beforeSwap: (collections) => checkCounts(manifest, collections, Boolean(options.subset || anonymize)),
+      beforeSwap: (collections) => checkCounts(source!.documents, collections, Boolean(subset || anonymize)),
     });
     stop.throwIfStoppedAfterSwap(`${options.target} holds snapshot ${id}`);
-    return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes };
+    return { snapshotId: id, sha256: manifest.archive.sha256, target: options.target, ...countsOf(loaded), bytes: manifest.archive.sizeBytes, edition, bytesRead: source.bytesRead };
   } finally {
-    await download?.remove();
+    await source?.remove();
     stop.dispose();
   }
 }
 
 /** Without size limits, every collection must arrive whole; with them, never more than the snapshot had. */
-function checkCounts(manifest: Manifest, loaded: Array<{ name: string; documents: number }>, limited: boolean): void {
+function checkCounts(counts: ReadonlyMap<string, number>, loaded: Array<{ name: string; documents: number }>, limited: boolean): void {
   for (const collection of loaded) {
-    const expected = manifest.collections.find((c) => c.name === collection.name)?.documents ?? 0;
+    const expected = counts.get(collection.name) ?? 0;
     const wrong = limited ? collection.documents > expected : collection.documents !== expected;
     if (wrong) {
       throw new UserError(`${collection.name}: loaded ${collection.documents} documents, the manifest says ${expected}`, {

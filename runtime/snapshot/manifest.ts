@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UserError, ExitCode } from '../errors.js';
 import { SIGNATURE_ALGORITHM, signManifestJson, type SigningKey } from './signature.js';
+import { previewEditionSchema, tableOfContentsSchema } from './toc.js';
 
 /**
  * manifest.json: everything a restorer needs to trust and plan a restore
@@ -48,6 +49,8 @@ export const manifestSchema = z
         sizeBytes: z.number().int().nonnegative(),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
         uncompressedBytes: z.number().int().nonnegative(),
+        /** Collection-addressable archives only (absent in older snapshots): each collection's byte range. */
+        toc: tableOfContentsSchema.optional(),
       })
       .strict(),
     collections: z.array(collectionEntry),
@@ -66,6 +69,8 @@ export const manifestSchema = z
       .object({ algorithm: z.literal(SIGNATURE_ALGORITHM), keyId: z.string().regex(/^[0-9a-f]{16}$/), value: z.string().min(1) })
       .strict()
       .optional(),
+    /** The size-limited edition per-PR restores read (absent in older snapshots). */
+    preview: previewEditionSchema.optional(),
   })
   .strict();
 

@@ -14,8 +14,11 @@ import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.j
 import type { SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
-import { writeArchiveToStore } from './write-archive.js';
 import { faultPoint } from '../util/fault.js';
+import { writeAddressableArchiveToStore } from './write-addressable.js';
+import { writePreviewEdition } from './preview-edition.js';
+import type { Rules } from '../anonymize/rules.js';
+import type { PreviewEdition, TableOfContents } from './toc.js';
 
 export interface AnonymizationStage {
   /** Rewrites the event stream (pseudonymizes, drops excluded collections, applies limits). */
@@ -40,6 +43,8 @@ export interface TakeSnapshotOptions {
   parallelCollections?: number;
   gzipLevel?: number;
   schemaVersionField?: string;
+  /** Writes the size-limited preview edition (preview.gz) with these rules after the full archive. */
+  previewRules?: Rules;
   logger: Logger;
 }
 
@@ -93,11 +98,12 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
         progress.tick();
       },
     });
-    const written = await writeArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
+    const written = await writeAddressableArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
     progress.flush();
+    const preview = options.previewRules ? await writePreviewEdition(store, id, options.previewRules, { logger, gzipLevel: options.gzipLevel ?? 6 }) : undefined;
 
     const completedAt = now();
-    const manifest = buildManifest({ id, options, version, tally, written, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
+    const manifest = buildManifest({ id, options, version, tally, written, preview, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
     // The archive is read back and checked before the manifest exists: a snapshot whose read-back
     // failed (even when recording the failure fails too) is listed as incomplete, never as complete.
     const check = await verifySnapshot(store, id, manifest);
@@ -130,7 +136,8 @@ function buildManifest(input: {
   options: TakeSnapshotOptions;
   version: string;
   tally: ArchiveTally;
-  written: { sizeBytes: number; sha256: string };
+  written: { sizeBytes: number; sha256: string; toc?: TableOfContents };
+  preview?: PreviewEdition | undefined;
   startedAt: Date;
   completedAt: Date;
   excluded: string[];
@@ -153,6 +160,7 @@ function buildManifest(input: {
       sizeBytes: input.written.sizeBytes,
       sha256: input.written.sha256,
       uncompressedBytes: tally.bytes,
+      ...(input.written.toc ? { toc: input.written.toc } : {}),
     },
     collections: tally.namespaces.map((ns) => {
       const meta = parseCollectionMetadata(ns.metadata);
@@ -177,6 +185,7 @@ function buildManifest(input: {
           sizeLimitsApplied: options.anonymization.sizeLimitsApplied,
         }
       : { anonymized: false, rulesSha256: null, keyFingerprint: null, sizeLimitsApplied: false },
+    ...(input.preview ? { preview: input.preview } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import { snapshotKeys } from '../store/layout.js';
 import type { Manifest } from './manifest.js';
 import { emptyTally, tallyEvents } from './tally.js';
+import { TocChecker, verifyPreviewEdition } from './verify-toc.js';
 
 export interface VerifyResult {
   id: string;
@@ -32,10 +33,12 @@ export async function verifySnapshot(store: Store, id: string, manifest: Manifes
 
   const download = (await store.read(keys.dump))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const hash = createHash('sha256');
+  const toc = new TocChecker(manifest.archive.toc, manifest.archive.sizeBytes);
   // Hash every byte even when the archive turns out unreadable midway, so both findings are reported.
   async function* hashedChunks(): AsyncGenerator<Buffer> {
     for (let next = await download.next(); !next.done; next = await download.next()) {
       hash.update(next.value);
+      toc.update(next.value);
       yield next.value;
     }
   }
@@ -46,7 +49,10 @@ export async function verifySnapshot(store: Store, id: string, manifest: Manifes
     if (!isUserError(error)) throw error;
     problems.push(`archive structure: ${error.message}`);
   }
-  for (let next = await download.next(); !next.done; next = await download.next()) hash.update(next.value);
+  for (let next = await download.next(); !next.done; next = await download.next()) {
+    hash.update(next.value);
+    toc.update(next.value);
+  }
   const sha256 = hash.digest('hex');
   if (sha256 !== manifest.archive.sha256) problems.push(`sha256 is ${sha256}, manifest says ${manifest.archive.sha256}`);
 
@@ -62,5 +68,6 @@ export async function verifySnapshot(store: Store, id: string, manifest: Manifes
   for (const name of inArchive) {
     if (!manifest.collections.some((c) => c.name === name)) problems.push(`collection ${name} is in the archive but not in the manifest`);
   }
+  problems.push(...toc.problems(tally), ...(await verifyPreviewEdition(store, manifest)));
   return { id, ok: problems.length === 0, problems, sha256, sizeBytes: stat.size, documents: tally.documents };
 }

@@ -62,6 +62,12 @@ export class FileStore implements Store {
     });
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Readable> {
+    const path = this.pathOf(key);
+    await this.mustExist(key, path);
+    return end > start ? createReadStream(path, { start, end: end - 1 }) : Readable.from([]);
+  }
+
   async readText(key: string): Promise<string> {
     const path = this.pathOf(key);
     await this.mustExist(key, path);

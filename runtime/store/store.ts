@@ -23,6 +23,8 @@ export interface Store {
   /** Throws a UserError naming the object when it does not exist. */
   read(key: string): Promise<Readable>;
   readText(key: string): Promise<string>;
+  /** Bytes [start, end) of an object, as stored (never decompressed in transit); a short object yields fewer bytes. */
+  readRange(key: string, start: number, end: number): Promise<Readable>;
   /** null when absent. */
   stat(key: string): Promise<StoredObject | null>;
   /** Every object whose key starts with `prefix`, at any depth. */

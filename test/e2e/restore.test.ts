@@ -218,7 +218,8 @@ describe('restore and clone through the real servers', () => {
         bytes[bytes.length - 20]! ^= 0x01;
         await writeFile(dump, bytes);
         const target = prDb();
-        const result = await runCli(['restore', '--from', url, '--snapshot', '2026-01-10', '--uri', mongodbUri(), '--target', target]);
+        // The full edition: a per-PR restore would read only preview.gz, which this does not touch.
+        const result = await runCli(['restore', '--from', url, '--snapshot', '2026-01-10', '--uri', mongodbUri(), '--target', target, '--edition', 'full']);
         expect(result.code).toBe(4);
         expect(result.stderr).toMatch(/does not match its manifest: sha256/);
         expect(await collectionNames(client.db(target))).toEqual([]);

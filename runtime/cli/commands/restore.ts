@@ -6,6 +6,8 @@ import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
 import { restoreSnapshot, type EventTransform, type RestoreResult } from '../../restore/restore.js';
 import { runJob, withJobOptions, type JobCliOptions, type JobEnding } from '../job.js';
+import { parseEdition } from '../edition-option.js';
+import type { Edition } from '../../restore/source.js';
 import { loggerFor, mongoUriOption, parseList } from '../context.js';
 import { STAGING_DB } from '../../restore/guard.js';
 import { loadManifest, resolveSnapshotId } from '../../snapshot/catalog.js';
@@ -22,6 +24,7 @@ interface RestoreCliOptions extends JobCliOptions {
   sizeLimits: boolean;
   confirm?: string;
   workDir?: string;
+  edition?: Edition;
 }
 
 export function registerRestoreCommand(program: Command): void {
@@ -36,6 +39,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--key-file <path>', `HMAC key for raw snapshots (default: $${KEY_ENV_VAR}; never present in previews)`)
     .option('--no-size-limits', "restore every document even when the rules set size limits (staging)")
     .option('--confirm <word>', 'required as "refresh-staging" to overwrite syrf_staging')
+    .option('--edition <edition>', 'preview (size-limited at capture; default for syrf_pr_<N>) or full (default otherwise)', parseEdition)
     .option('--work-dir <dir>', 'where the archive is downloaded and checked (default: the OS temp dir)')
     .action(async (opts: RestoreCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
@@ -87,6 +91,8 @@ export function registerRestoreCommand(program: Command): void {
               ...(subset ? { subset } : {}),
               ...(opts.confirm ? { confirm: opts.confirm } : {}),
               ...(opts.workDir ? { workDir: opts.workDir } : {}),
+              // --no-size-limits asks for every document: the full edition unless told otherwise.
+              ...(opts.edition ? { edition: opts.edition } : opts.sizeLimits ? {} : { edition: 'full' as const }),
               holder: `${who.identity} (syrf-db restore, pid ${process.pid})`,
               logger,
             });

@@ -40,6 +40,7 @@ interface SnapshotOptions {
   checkSample: SampleSize;
   strict?: boolean;
   signingKeyFile?: string;
+  preview: boolean;
 }
 
 type SnapshotCliOptions = SnapshotOptions & JobCliOptions;
@@ -61,6 +62,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--signing-key-file <path>', `Ed25519 private key that signs the manifest (default: $${SIGNING_KEY_ENV})`)
     .option('--check-sample <n|all>', 'documents per collection the coverage check reads while --anonymize runs (uniform sample), or all', sampleOption, 'all')
     .option('--strict', 'rules that match nothing (a typo, a field or collection that is gone) refuse the run too (`rules check` does this by default)')
+    .option('--no-preview', 'with --anonymize: do not write the size-limited preview edition (preview.gz)')
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const mongoUri = mongoUriOption(opts.uri);
@@ -127,6 +129,8 @@ export function registerSnapshotCommand(program: Command): void {
             parallelCollections: opts.parallel,
             gzipLevel: opts.gzipLevel,
             schemaVersionField: opts.schemaVersionField,
+            // The production job also writes the size-limited edition per-PR previews read.
+            ...(rules && key && opts.preview ? { previewRules: rules } : {}),
             logger,
           });
         } finally {
