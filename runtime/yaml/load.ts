@@ -89,7 +89,9 @@ export function loadYaml(text: string, limits: YamlLimits): LoadedYaml {
   const document = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // The parser's own duplicate check compares every key with every other (quadratic: 60 000 keys took
+    // minutes); the walk below finds duplicates with a set per mapping instead.
+    uniqueKeys: false,
     strict: true,
     schema: 'core',
     merge: false,
@@ -124,6 +126,7 @@ export function loadYaml(text: string, limits: YamlLimits): LoadedYaml {
       return;
     }
     if (isMap(node)) {
+      const names = new Set<string>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
@@ -133,6 +136,8 @@ export function loadYaml(text: string, limits: YamlLimits): LoadedYaml {
         }
         const name = String(keyNode.value);
         if (FORBIDDEN_KEYS.has(name)) throw new YamlProblem(keyLine, `"${name}" is not allowed as a key`);
+        if (names.has(name)) throw new YamlProblem(keyLine, FRIENDLIER.DUPLICATE_KEY!);
+        names.add(name);
         const at = [...path, name];
         lines.set(JSON.stringify(at), keyLine);
         visit(pair.value as Node | null, at, depth + 1);

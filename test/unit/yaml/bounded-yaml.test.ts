@@ -100,6 +100,15 @@ describe('rules file YAML', () => {
     expect(error.message).toMatch(/^rules\.yaml:1: not valid YAML: the YAML is \d+ bytes long; at most 1048576 are accepted/);
   });
 
+  it('loads a large mapping in linear time (the parser\'s own duplicate-key check was quadratic: 60 000 keys ran for minutes)', { timeout: 120_000 }, () => {
+    const many = Array.from({ length: 30_000 }, (_, i) => `  k${i}: v`).join('\n');
+    const error = errorOf(() => parseRules(`version: 1\nexclusions:\n${many}`, 'rules.yaml'));
+    // Parsed completely: the complaint is about the shape (a mapping where a list belongs), not a timeout.
+    expect(error.message).toMatch(/exclusions/);
+    const duplicate = errorOf(() => parseRules(`version: 1\nexclusions:\n${many}\n  k7: v`, 'rules.yaml'));
+    expect(duplicate.message).toBe('rules.yaml:30003: not valid YAML: duplicated mapping key (each key may appear once)');
+  });
+
   it('reports a duplicated key on its line', () => {
     const text = [...head, '      Email: { transform: hash_email }', '      Email: { transform: hash }'].join('\n');
     expect(errorOf(() => parseRules(text, 'rules.yaml')).message).toBe('rules.yaml:6: not valid YAML: duplicated mapping key (each key may appear once)');
