@@ -16,7 +16,8 @@ const root = resolve(import.meta.dirname, '../../..');
 const binDir = process.env.SYRF_TOOLS_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'syrf-db-tools', 'bin');
 const promtool = join(binDir, 'promtool');
 const amtool = join(binDir, 'amtool');
-const haveTools = existsSync(promtool) && existsSync(amtool);
+const havePromtool = existsSync(promtool);
+const haveAmtool = existsSync(amtool);
 const inCi = Boolean(process.env.CI);
 
 interface Rule {
@@ -50,11 +51,10 @@ describe('every alert has a promtool unit test that makes it fire', () => {
   });
 });
 
-describe.skipIf(!haveTools && !inCi)('promtool and amtool', () => {
-  it('are installed (CI builds them with test/servers/install-ops-tools.sh)', () => {
-    expect(haveTools, `promtool and amtool missing from ${binDir}; run bash test/servers/install-ops-tools.sh`).toBe(true);
-    expect(execFileSync(promtool, ['--version'], { encoding: 'utf8' })).toMatch(/promtool, version 3\./);
-    expect(execFileSync(amtool, ['--version'], { encoding: 'utf8' })).toMatch(/amtool, version 0\./);
+describe.skipIf(!havePromtool && !inCi)('promtool', () => {
+  it('is installed (CI builds it with test/servers/install-ops-tools.sh)', () => {
+    expect(havePromtool, `promtool missing from ${binDir}; run bash test/servers/install-ops-tools.sh`).toBe(true);
+    expect(execFileSync(promtool, ['--version'], { encoding: 'utf8' })).toMatch(/promtool, version/);
   });
 
   it('promtool check rules accepts the rule groups', () => {
@@ -77,6 +77,14 @@ describe.skipIf(!haveTools && !inCi)('promtool and amtool', () => {
     const result = run(promtool, ['test', 'rules', 'wrong.yaml']);
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/FAILED/);
+  });
+
+});
+
+describe.skipIf(!haveAmtool && !inCi)('amtool', () => {
+  it('is installed (CI builds it with test/servers/install-ops-tools.sh)', () => {
+    expect(haveAmtool, `amtool missing from ${binDir}; run bash test/servers/install-ops-tools.sh`).toBe(true);
+    expect(execFileSync(amtool, ['--version'], { encoding: 'utf8' })).toMatch(/amtool, version/);
   });
 
   it('amtool check-config accepts ops/alertmanager.yaml', () => {
