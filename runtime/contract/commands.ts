@@ -17,8 +17,12 @@ export const CLI_COMMANDS = [
   'drop',
   'sweep',
   'ping',
+  'keys',
+  'recover',
+  'drill',
+  'staging-refresh',
 ] as const;
 export type CliCommand = (typeof CLI_COMMANDS)[number];
 
 /** Commands that write into a non-production database, and so must name their own target. */
-export const TARGET_WRITING_COMMANDS: readonly CliCommand[] = ['restore', 'clone', 'drop', 'sweep'];
+export const TARGET_WRITING_COMMANDS: readonly CliCommand[] = ['restore', 'clone', 'drop', 'sweep', 'recover', 'drill', 'staging-refresh'];

@@ -32,11 +32,7 @@ const LEGACY_AGE_MS = 24 * 3600_000;
  * match what the producer verified.
  */
 export async function downloadVerified(store: Store, manifest: Manifest, options: { workDir?: string; signal?: AbortSignal; logger?: Logger } = {}): Promise<VerifiedDownload> {
-  const root = options.workDir ?? tmpdir();
-  await removeAbandonedDownloads(root, options.logger);
-  const dir = await mkdtemp(join(root, `${DIR_PREFIX}${process.pid}-`)).catch((error: unknown) => {
-    throw diskError(error, `creating a download directory in ${root}`) ?? error;
-  });
+  const dir = await createDownloadDir(options.workDir, options.logger);
   const path = join(dir, 'dump.gz');
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
@@ -59,6 +55,18 @@ export async function downloadVerified(store: Store, manifest: Manifest, options
     throw error;
   }
   return { path, open: () => createReadStream(path), remove };
+}
+
+/**
+ * A fresh directory for this run's copy of snapshot bytes, named after this process so a
+ * later run can tell it was abandoned; copies earlier killed runs left behind go first.
+ */
+export async function createDownloadDir(workDir: string | undefined, logger?: Logger): Promise<string> {
+  const root = workDir ?? tmpdir();
+  await removeAbandonedDownloads(root, logger);
+  return mkdtemp(join(root, `${DIR_PREFIX}${process.pid}-`)).catch((error: unknown) => {
+    throw diskError(error, `creating a download directory in ${root}`) ?? error;
+  });
 }
 
 /** Snapshot copies left in the work directory by killed runs (their process is gone) are deleted. */

@@ -7,8 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +22,8 @@ import { ExitCode, UserError, isUserError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { partsOf, tocLayoutProblems, type TableOfContents, type TocCollection, type TocRange } from '../snapshot/toc.js';
 import { mergeLimited } from '../util/async.js';
+import { faultPoint } from '../util/fault.js';
+import { createDownloadDir } from './download.js';
 
 export interface RangedArchive {
   store: Store;
@@ -65,7 +66,7 @@ export async function openRangedEvents(archive: RangedArchive, options: RangedOp
   if (!stat) throw corrupt(`${archive.label}: ${archive.store.describe(archive.key)} is missing`);
   if (stat.size !== archive.sizeBytes) throw corrupt(`${archive.label}: the archive is ${stat.size} bytes, the manifest says ${archive.sizeBytes}`);
 
-  const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'syrf-ranges-'));
+  const dir = await createDownloadDir(options.workDir);
   const remove = () => rm(dir, { recursive: true, force: true });
   let bytesRead = 0;
   try {
@@ -144,6 +145,7 @@ async function downloadChecked(archive: RangedArchive, part: TocCollection, coll
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      faultPoint('restore.download.chunk');
       hash.update(chunk);
       bytes += chunk.length;
       callback(null, chunk);

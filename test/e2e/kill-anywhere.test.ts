@@ -115,7 +115,9 @@ describe('kill anywhere during restore and clone', () => {
 
   beforeAll(async () => {
     client = await connectMongo();
-    await writeFile(rules(), 'version: 1\nrules: {}\nexclusions: []\n');
+    // Test data with no personal data: every collection is named and kept whole, so versions stay comparable.
+    const keepAll = COLLECTIONS.map((name) => `  "${name}":\n    default: { transform: keep_subtree, reason: test data without personal data }\n`).join('');
+    await writeFile(rules(), `version: 2\nrules:\n${keepAll}`);
     for (const version of ['A', 'B'] as const) {
       await seedVersion(client.db(sources[version]), version);
       const snap = await runCli(['snapshot', '--uri', mongodbUri(), '--db', sources[version], '--to', store(), '--id', snapshotOf[version], '--anonymize', '--rules', rules()], { env: KEY });

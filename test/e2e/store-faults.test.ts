@@ -38,7 +38,7 @@ describe('store reads under network faults (gs:// through a breaking proxy)', ()
     // Incompressible, so the archive is several times the break point.
     await client.db(source).collection('blobs').insertMany(Array.from({ length: 60 }, (_, i) => ({ i, data: randomBytes(4096).toString('base64') })));
     bucket = await createBucket();
-    await writeFile(join(work.path, 'rules.yaml'), 'version: 1\nrules: {}\nexclusions: []\n');
+    await writeFile(join(work.path, 'rules.yaml'), 'version: 2\nrules:\n  blobs:\n    default: { transform: keep_subtree, reason: random test bytes without personal data }\n');
     const snap = await runCli(['snapshot', '--uri', mongodbUri(), '--db', source, '--to', store(), '--id', '2026-06-01', '--anonymize', '--rules', join(work.path, 'rules.yaml')], {
       env: { SYRF_GCS_ENDPOINT: gcsEndpoint(), SYRF_ANONYMIZATION_KEY: 'store-faults-key-0123456789abcdefghijklmnop' },
     });

@@ -63,16 +63,19 @@ describe.skipIf(!havePromtool && !inCi)('promtool', () => {
     expect(result.output).toMatch(/SUCCESS: \d+ rules found/);
   });
 
+  // promtool evaluates every rule (30-day windows included) at every step of the synthetic series: seconds, not milliseconds.
   it.each(testFiles)('promtool test rules %s passes', (file) => {
     const result = run(promtool, ['test', 'rules', file]);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toMatch(/SUCCESS/);
-  });
+  }, 120_000);
 
   it('the checks can fail: a broken expression and a wrong expectation are reported', () => {
     writeFileSync(join(work, 'broken.yaml'), yaml.dump({ groups: [{ name: 'x', rules: [{ alert: 'X', expr: 'sum(syrf_db_job_runs_total' }] }] }));
     expect(run(promtool, ['check', 'rules', 'broken.yaml']).status).not.toBe(0);
-    const wrong = readFileSync(join(work, 'snapshots.yaml'), 'utf8').replace('summary: The last snapshot run failed', 'summary: something else');
+    const right = readFileSync(join(work, 'drill-staging-storage.yaml'), 'utf8');
+    const wrong = right.replace('summary: The daily restore drill failed', 'summary: something else');
+    expect(wrong).not.toBe(right);
     writeFileSync(join(work, 'wrong.yaml'), wrong);
     const result = run(promtool, ['test', 'rules', 'wrong.yaml']);
     expect(result.status).not.toBe(0);
