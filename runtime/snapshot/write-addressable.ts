@@ -47,14 +47,17 @@ export async function writeAddressableArchiveToStore(
     // Never over another run's archive: of two snapshots with the same id, the store lets one write it.
     const upload = store.write(key, body, { contentType: 'application/gzip', ifAbsent: true });
     upload.catch(() => undefined);
+    const piping = pipeline(Readable.from(partBytes(parts)), hasher, body);
+    piping.catch(() => undefined);
     try {
-      await pipeline(Readable.from(partBytes(parts)), hasher, body);
+      // Either side may fail first: a store that refuses the write at once (another run's archive
+      // is already there) stops reading the body, and the pipeline would wait for it forever.
+      await Promise.all([piping, upload]);
     } catch (error) {
       body.destroy(error as Error);
-      await upload.catch(() => undefined);
+      await Promise.allSettled([piping, upload]);
       throw error;
     }
-    await upload;
     return { sizeBytes: hasher.bytes, sha256: hasher.digest(), uncompressedBytes: parts.reduce((sum, p) => sum + p.uncompressedBytes, 0), toc: tableOfContents(parts) };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -109,7 +109,10 @@ describe('snapshot → list → show → verify', () => {
 
     const killedMidUpload = await runCliWithFault(['snapshot', '--uri', mongodbUri(), '--db', dbName, '--to', url, '--id', '2026-03-02', '--parallel', '1'], 'snapshot.upload.chunk:1');
     expect(killedByFault(killedMidUpload), killedMidUpload.stderr).toBe(true);
-    expect((await readdir(join(storeDir, '2026-03-02'))).some((f) => f.startsWith('dump.gz.tmp-'))).toBe(true);
+    // Whatever the kill left under the id, it is no complete archive and no manifest.
+    const left = await readdir(join(storeDir, '2026-03-02')).catch(() => [] as string[]);
+    expect(left).not.toContain('dump.gz');
+    expect(left).not.toContain('manifest.json');
 
     expect(await readFile(join(storeDir, 'latest.txt'), 'utf8')).toBe('prod/2026-03-01\n');
     const listed = JSON.parse((await runCli(['list', '--from', url, '--json'])).stdout) as Array<{ id: string; status: string; latest: boolean }>;
