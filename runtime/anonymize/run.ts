@@ -4,7 +4,9 @@
  * temp file beside it that is renamed only when everything succeeded.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { pipeline as streamPipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -29,14 +31,14 @@ export interface AnonymizeFileOptions extends AnonymizeOptions {
 export async function anonymizeFile(options: AnonymizeFileOptions): Promise<NamespaceWriteSummary[]> {
   const input = options.input === '-' ? (options.stdin ?? process.stdin) : await openInput(options.input);
   const source = options.input === '-' ? 'stdin' : options.input;
-  const pipeline = async (out: NodeJS.WritableStream) => {
+  const produce = async (out: NodeJS.WritableStream) => {
     const writer = options.gzip ? createGzipArchiveWriter(out) : new ArchiveWriter(out);
     await writeEvents(anonymizeArchive(withCoverageCheck(openArchive(input, { source }), options), options), writer);
     return writer.end();
   };
   try {
-    if (options.output === '-') return await pipeline(options.stdout ?? process.stdout);
-    return await writeAtomically(options.output, pipeline);
+    if (options.output === '-') return await heldThenStreamed(options.stdout ?? process.stdout, produce);
+    return await writeAtomically(options.output, produce);
   } finally {
     if (options.input !== '-') input.destroy();
   }
@@ -51,6 +53,23 @@ function withCoverageCheck(events: AsyncIterable<ArchiveEvent>, options: Anonymi
     ...(options.collections ? { collections: options.collections } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+}
+
+/**
+ * Stdout cannot be taken back: the output is held in a private temp file until
+ * the whole input has been read, checked and anonymized, and only then copied
+ * to `out`. A refused run therefore writes nothing to a `| mongorestore` pipe.
+ */
+async function heldThenStreamed<T>(out: NodeJS.WritableStream, produce: (out: NodeJS.WritableStream) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'syrf-anonymize-'));
+  try {
+    const held = join(dir, 'output');
+    const result = await writeAtomically(held, produce);
+    await streamPipeline(createReadStream(held, { highWaterMark: 1 << 20 }), out as NodeJS.WritableStream, { end: false });
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function openInput(path: string): Promise<Readable> {
