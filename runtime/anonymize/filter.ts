@@ -21,6 +21,7 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
 import { canonicalKey, rankOfId, valuesAt } from './canonical.js';
+import { checkedEvents, type SampleSize } from './check-stage.js';
 import { ArchiveFormatError } from '../archive/errors.js';
 import { DECODE_OPTIONS, UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decodeFields, type DocumentAnonymizer } from './engine.js';
 import { createTransformContext } from './key.js';
@@ -42,6 +43,11 @@ export interface AnonymizeOptions {
   logger?: Logger;
   /** Where spool files go; default os.tmpdir(). */
   tempDir?: string;
+  /**
+   * The coverage check, run on the input whenever a key is given (so every
+   * anonymizing path gets it); false only for tests of the engine alone.
+   */
+  check?: { sample?: SampleSize; strict?: boolean } | false;
 }
 
 const BATCH_DOCUMENTS = 1000;
@@ -71,6 +77,14 @@ type Mode =
   | { kind: 'subset'; anonymizer: DocumentAnonymizer | null; state: SubsetState };
 
 export function anonymizeArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
+  if (options.key && options.check !== false) {
+    events = checkedEvents(events, options.rules, {
+      sample: options.check?.sample ?? 'all',
+      strict: options.check?.strict ?? false,
+      ...(options.collections ? { collections: options.collections } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
   const filtered = filterArchive(events, options);
   return options.key ? keyedOrder(filtered, options.key, options.tempDir ? { tempDir: options.tempDir } : {}) : filtered;
 }
