@@ -125,17 +125,20 @@ describe('coverage check (allow-list)', () => {
   const problems = (r: CoverageReport) => r.findings.map((f) => [f.collection, f.path, f.problem]);
 
   it('refuses collections no rule names, kept binaries carrying PII, PII-named fields kept only by keep_subtree, and rules that match nothing', () => {
+    // Names no rule contains come from the data: reports number them instead of printing them.
     expect(problems(report)).toEqual([
+      ['<unnamed collection #1>', '', 'unnamed-collection'],
       ['pmInvestigator', 'Avatar', 'kept-pii-value'],
-      ['pmInvestigator', 'Profile.CreatedBy', 'unreviewed-pii-field'],
-      ['pmNewThing', '', 'unnamed-collection'],
+      ['pmInvestigator', 'Profile.<unnamed key #2>', 'unreviewed-pii-field'],
       ['pmProject', 'Typo', 'unmatched-rule'],
     ]);
   });
 
   it('accepts explicit keeps with their reason and lists what keep_subtree keeps', () => {
     expect(report.accepted.map((a) => [a.path, a.reason])).toContainEqual(['Profile.Orcid', 'public ORCID on purpose']);
-    expect(report.keptBySubtree.map((k) => k.path)).toEqual(['Profile.Bio', 'Profile.CreatedBy', 'Profile.Subscriptions.<redacted>']);
+    expect(report.keptBySubtree.map((k) => k.path)).toEqual(['Profile.<unnamed key #1>', 'Profile.<unnamed key #2>', 'Profile.<unnamed key #3>.<unnamed key #4>']);
+    const shown = checkCoverage(RULES, [sample('pmInvestigator', [{ Profile: { Bio: 'x', Subscriptions: { 'jane.doe@uni.ac.uk': true } } }])], { showUnnamedNames: true });
+    expect(shown.keptBySubtree.map((k) => k.path)).toEqual(['Profile.Bio', 'Profile.Subscriptions.<redacted>']);
   });
 
   it('never puts a value in the report or the refusal, and redacts path segments that are personal data', () => {
@@ -148,14 +151,33 @@ describe('coverage check (allow-list)', () => {
       expect(error).toBeInstanceOf(UserError);
       message = (error as UserError).message + String((error as UserError).hint);
     }
-    expect(message).toMatch(/pmNewThing: no rule names this collection/);
+    expect(message).toMatch(/<unnamed collection #1>: no rule names this collection/);
+    expect(message).not.toContain('pmNewThing');
     expect(message).not.toMatch(/jane/i);
   });
 
   it('refuses a leaf no rule names under unnamed_fields: refuse, naming collection and path only', () => {
     const strict = rules('version: 2\nunnamed_fields: refuse\nrules:\n  c:\n    fields:\n      A: hash\n');
     const r = checkCoverage(strict, [sample('c', [{ A: 'x', 'jane@x.org': { Deep: 'y' } }])]);
-    expect(problems(r)).toEqual([['c', '<redacted>.Deep', 'refused-field']]);
+    expect(problems(r)).toEqual([['c', '<unnamed key #1>.<unnamed key #2>', 'refused-field']]);
+  });
+
+  it('prints no key or collection name the rules do not contain, whatever a detector thinks of it (red-team #2, #8)', () => {
+    const markers = ['Jane_Shipkey', 'JaneDoe', 'jdoe42', 'Doe, Jane', 'jane at uni dot ac dot uk', 'Jane Doe (Edinburgh)', 'export_janecoll', 'Jane Errdoe notes'];
+    const strict = rules('version: 2\nunnamed_fields: refuse\nrules:\n  c:\n    fields:\n      A: hash\n');
+    const r = checkCoverage(strict, [
+      sample('c', [{ A: 'x', Tags: Object.fromEntries(markers.slice(0, 6).map((m) => [m, 1])) }]),
+      sample('export_janecoll', [{ _id: 1 }]),
+      sample('Jane Errdoe notes', [{ _id: 1 }]),
+    ]);
+    let message = '';
+    try {
+      refuseOnFindings(r, 'rules.yaml');
+    } catch (error) {
+      message = (error as UserError).message + String((error as UserError).hint);
+    }
+    expect(r.findings.length).toBeGreaterThan(0);
+    for (const text of [JSON.stringify(r), message]) for (const m of markers) expect(text).not.toContain(m);
   });
 
   it('reads every element: duplicate keys, Code and literal dotted names', () => {
