@@ -22,7 +22,7 @@ import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, 
 import { createTransformContext } from './key.js';
 import { escapeFieldName } from './paths.js';
 import { looksLikePiiKey } from './pii.js';
-import type { CollectionRules, FieldRule, Rules, TransformSpec } from './rules.js';
+import { BUCKETS_PREFIX, type CollectionRules, type FieldRule, type Rules, type TransformSpec } from './rules.js';
 import { scrubText } from './scrub.js';
 import { maskScalar, registerJsMasker, type IdPosition } from './transforms/mask.js';
 import { findTransform } from './transforms/registry.js';
@@ -90,13 +90,40 @@ export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
     forCollection(collection) {
       let anonymizer = compiled.get(collection);
       if (anonymizer === undefined) {
-        const entry = rules.collections.get(collection) ?? (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
+        const entry =
+          rules.collections.get(collection) ??
+          (collection.startsWith(BUCKETS_PREFIX) ? bucketEntry(collection, rules.collections.get(collection.slice(BUCKETS_PREFIX.length))) : null) ??
+          (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
         anonymizer = entry ? compileCollection(entry, rules, context) : null;
         compiled.set(collection, anonymizer);
       }
       return anonymizer;
     },
   };
+}
+
+/**
+ * A time-series collection X is stored as buckets: a field f of X's
+ * measurements appears as `meta.f`, `control.min.f`, `control.max.f` and
+ * `data.f.<n>` (one value per measurement). X's rules are applied there;
+ * everything else in a bucket gets the default like any unnamed field.
+ * `keep f` keeps every `data.f.<n>` (the measurements), not only `data.f`.
+ */
+function bucketEntry(collection: string, owner: CollectionRules | undefined): CollectionRules | null {
+  if (!owner) return null;
+  const fields: FieldRule[] = [];
+  for (const field of owner.fields) {
+    const at = (prefix: string[], spec: Partial<TransformSpec> = {}): FieldRule => ({
+      ...field,
+      ...spec,
+      segments: [...prefix.map((name) => ({ name, arrayDepth: 0 })), ...field.segments],
+      path: [...prefix, field.path].join('.'),
+      normalized: [...prefix, field.normalized].join('.'),
+    });
+    fields.push(at(['meta']), at(['control', 'min']), at(['control', 'max']));
+    fields.push(field.keepsValue ? at(['data'], { transform: 'keep_subtree', keepsSubtree: true }) : at(['data']));
+  }
+  return { ...owner, collection, fields };
 }
 
 function emptyEntry(collection: string): CollectionRules {

@@ -108,3 +108,20 @@ describe('the coverage check runs inside anonymizeArchive whenever a key is give
     await expect(collect(anonymizeArchive(fromArray(events), { rules: rules(yaml), key: TEST_KEY, check: false }))).resolves.toBeTruthy();
   });
 });
+
+describe('red team #10: time-series buckets get their collection\'s field rules', () => {
+  it('applies rules for X to meta, control.min/max and data of system.buckets.X', () => {
+    const yaml = 'rules:\n  metrics:\n    fields:\n      Who: fake_name\n      Value: { transform: keep, reason: the measurement }\n';
+    const bucket = {
+      _id: new ObjectId(),
+      control: { version: 1, min: { Who: 'Jane Tsmin', Value: 1 }, max: { Who: 'Jane Tsmax', Value: 9 } },
+      meta: { Who: 'Jane Tsmeta' },
+      data: { Who: { '0': 'Jane Tsdata', '1': 'Jane Tsdata2' }, Value: { '0': 1, '1': 9 }, Other: { '0': 'jane.tsother@uni.ac.uk' } },
+    };
+    const out = anonymizeRaw(yaml, 'system.buckets.metrics', bucket);
+    expectAbsent(out, 'Jane Tsmin', 'Jane Tsmax', 'Jane Tsmeta', 'Jane Tsdata', 'jane.tsother');
+    const decoded = decode(out);
+    expect(Object.values(decoded.data.Value).map(Number)).toEqual([1, 9]); // kept measurements stay
+    expect(Object.keys(decoded.data.Who)).toEqual(['0', '1']);
+  });
+});
