@@ -21,7 +21,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { ARRAY_ELEMENT, MalformedBsonError, walkRawDocument, type RawLeaf } from './bson-walk.js';
 import { decideLeaf, type LeafDecision } from './engine.js';
 import { escapeFieldName } from './paths.js';
-import { detectFieldName, detectValue, findPiiSpans, looksLikePiiKey, type PiiKind } from './pii.js';
+import { detectFieldName, detectValue, findPiiSpans, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
 import { BUCKETS_PREFIX, isExcluded, isNamedCollection, type CollectionRules, type Rules } from './rules.js';
 
 export type FindingProblem =
@@ -269,6 +269,9 @@ export class CoverageChecker {
     const residual = valueKinds.filter((k) => !scrubbed.has(k));
     if (residual.length > 0) this.record(state, path, 'kept-pii-value', residual, documentIndex);
     if (nameKinds.length > 0 && !how.explicit) this.record(state, path, 'unreviewed-pii-field', nameKinds, documentIndex);
+    // An innocent field name (Who, Login) kept wholesale may still hold a name or a handle: judge the value's shape.
+    const shape = !how.explicit && leaf.isString && leaf.text !== null ? looksLikePersonOrHandle(leaf.text, lastName) : null;
+    if (shape && nameKinds.length === 0) this.record(state, path, 'unreviewed-pii-field', [shape], documentIndex);
     const acceptedKinds = [...(how.explicit ? nameKinds : []), ...valueKinds.filter((k) => scrubbed.has(k))];
     if (acceptedKinds.length > 0) {
       const key = `${path}\0${how.rulePath}`;

@@ -411,3 +411,28 @@ function withoutOverlaps(spans: PiiSpan[]): PiiSpan[] {
   }
   return out;
 }
+
+const TITLE_WORD = /^(?:Dr|Prof|Mr|Mrs|Ms|Mx|Sir|Dame)\.?$/;
+const CAPITALISED_WORD = /^\p{Lu}[\p{Ll}'’-]{1,24}$/u;
+/** Lower-case letters then digits, the shape of generated logins (`jshipdoe42`). */
+const LOGIN = /^[a-z]{3,}[a-z._-]{0,30}[0-9]{1,6}$/;
+/** Field names whose short capitalised values are research vocabulary, not people. */
+const RESEARCH_FIELD =
+  /(?:title|keyword|tag|label|category|type|kind|species|strain|drug|treatment|intervention|model|outcome|journal|disease|condition|method|status|state|unit|country|city|institution|organi[sz]ation|group|project|study|section|heading|stage|phase|language|sex|gender|route|anaesthetic|anesthetic|measure|assay)s?$/i;
+
+/**
+ * A whole value shaped like a person's name (two or three capitalised words,
+ * optionally after a title: "Jane Shipwho Doe", "Dr Jane Doe") or like a login
+ * handle ("jshipdoe42"). Used for fields kept wholesale by keep_subtree or a
+ * keeping default, where nobody reviewed the field. Research vocabulary fields
+ * (titles, keywords, species...) are left out: their values are capitalised phrases.
+ */
+export function looksLikePersonOrHandle(value: string, fieldName = ''): PiiKind | null {
+  const text = value.trim();
+  if (text.length < 4 || text.length > 64 || RESEARCH_FIELD.test(fieldName.slice(-NAME_TAIL))) return null;
+  if (LOGIN.test(text)) return 'handle';
+  const words = text.split(/\s+/);
+  const named = TITLE_WORD.test(words[0] ?? '') ? words.slice(1) : words;
+  if (named.length >= 2 && named.length <= 3 && named.every((w) => CAPITALISED_WORD.test(w))) return 'person-name';
+  return null;
+}

@@ -4,6 +4,7 @@ import { checkedEvents } from '../../../runtime/anonymize/check-stage.js';
 import { checkCoverage, refuseOnFindings, type CoverageReport } from '../../../runtime/anonymize/coverage.js';
 import { detectFieldName, detectValue, findPiiSpans, looksLikePiiKey } from '../../../runtime/anonymize/pii.js';
 import { previewAnonymization, formatPreviewTable } from '../../../runtime/anonymize/preview.js';
+import { buildSkeleton } from '../../../runtime/anonymize/rules-init.js';
 import { UserError } from '../../../runtime/errors.js';
 import { TEST_KEY, bson, collect, eof, fromArray, prelude, rules, segment } from './helpers.js';
 
@@ -224,5 +225,32 @@ describe('previewAnonymization', () => {
       { collection: 'pmInvestigator', id: 'i1', path: 'Email', before: 'a@x.org', after: expect.stringMatching(/@anonymized\.syrf\.local$/) },
     );
     expect(formatPreviewTable(preview)).toMatch(/Email\s+a@x\.org\s+→ user-/);
+  });
+});
+
+describe('red-team #4 and #2: value shapes under keep_subtree, and rules init', () => {
+  const subtree = rules('version: 2\nrules:\n  pmStudy:\n    default: { transform: keep_subtree, reason: bibliographic research content }\n');
+
+  it('flags names and handles kept by keep_subtree under innocent field names, not research titles', () => {
+    const r = checkCoverage(subtree, [
+      sample('pmStudy', [
+        { _id: 1, Title: 'Neuroprotective Effects of Hypothermia in Rat Stroke Models', Keywords: ['Middle Cerebral Artery'], Species: 'Sprague Dawley', Who: 'Jane Shipwho Doe', Login: 'jshipdoe42', Extra: { Handle: 'Dr Jane Doe' } },
+      ]),
+    ]);
+    const flagged = r.findings.filter((f) => f.problem === 'unreviewed-pii-field').map((f) => f.kinds.join(','));
+    expect(flagged.sort()).toEqual(['handle', 'person-name', 'person-name']);
+    expect(JSON.stringify(r)).not.toMatch(/Jane|jshipdoe/);
+  });
+
+  it('rules init writes no data key into the skeleton and never proposes keep for PII-shaped keys or values', () => {
+    const keys = ['Jane_Shipkey', 'jdoe42', 'Doe, Jane', 'janeshipkey@universität.de', 'Jane Doe (Edinburgh)'];
+    const skeleton = buildSkeleton(
+      [{ collection: 'pmInvestigator', type: '', documents: [bson({ _id: 1, Tags: Object.fromEntries(keys.map((k) => [k, 1])), Who: 'Jane Shipwho Doe', Login: 'jshipdoe42', Theme: 'dark' })] }],
+      'test',
+    );
+    for (const marker of [...keys, 'Shipwho', 'jshipdoe42']) expect(skeleton).not.toContain(marker);
+    expect(skeleton).toMatch(/Tags: \{ transform: mask, keys: hash \}.*5 distinct keys seen, not shown/);
+    expect(skeleton).not.toMatch(/Who: \{ transform: keep/);
+    expect(skeleton).not.toMatch(/Login: \{ transform: keep/);
   });
 });
