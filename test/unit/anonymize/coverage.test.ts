@@ -245,7 +245,7 @@ describe('red-team #4 and #2: value shapes under keep_subtree, and rules init', 
   it('rules init writes no data key into the skeleton and never proposes keep for PII-shaped keys or values', () => {
     const keys = ['Jane_Shipkey', 'jdoe42', 'Doe, Jane', 'janeshipkey@universität.de', 'Jane Doe (Edinburgh)'];
     const skeleton = buildSkeleton(
-      [{ collection: 'pmInvestigator', type: '', documents: [bson({ _id: 1, Tags: Object.fromEntries(keys.map((k) => [k, 1])), Who: 'Jane Shipwho Doe', Login: 'jshipdoe42', Theme: 'dark' })] }],
+      [{ collection: 'pmInvestigator', type: '', total: 1, documents: [bson({ _id: 1, Tags: Object.fromEntries(keys.map((k) => [k, 1])), Who: 'Jane Shipwho Doe', Login: 'jshipdoe42', Theme: 'dark' })] }],
       'test',
     );
     for (const marker of [...keys, 'Shipwho', 'jshipdoe42']) expect(skeleton).not.toContain(marker);
