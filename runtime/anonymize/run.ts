@@ -12,8 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ArchiveWriter, createGzipArchiveWriter, openArchive, writeEvents, type NamespaceWriteSummary } from '../archive/index.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { ArchiveEvent } from '../archive/types.js';
-import { checkedEvents, type SampleSize } from './check-stage.js';
+import type { SampleSize } from './check-stage.js';
 import { anonymizeArchive, type AnonymizeOptions } from './filter.js';
 
 export interface AnonymizeFileOptions extends AnonymizeOptions {
@@ -33,7 +32,9 @@ export async function anonymizeFile(options: AnonymizeFileOptions): Promise<Name
   const source = options.input === '-' ? 'stdin' : options.input;
   const produce = async (out: NodeJS.WritableStream) => {
     const writer = options.gzip ? createGzipArchiveWriter(out) : new ArchiveWriter(out);
-    await writeEvents(anonymizeArchive(withCoverageCheck(openArchive(input, { source }), options), options), writer);
+    // anonymizeArchive runs the coverage check on its input whenever there is a key.
+    const check = options.check ?? { sample: options.coverage?.sample ?? 'all', strict: options.coverage?.strict ?? false };
+    await writeEvents(anonymizeArchive(openArchive(input, { source }), { ...options, check }), writer);
     return writer.end();
   };
   try {
@@ -42,17 +43,6 @@ export async function anonymizeFile(options: AnonymizeFileOptions): Promise<Name
   } finally {
     if (options.input !== '-') input.destroy();
   }
-}
-
-/** Runs the coverage check on the way in; a failed check throws before the output is renamed into place. */
-function withCoverageCheck(events: AsyncIterable<ArchiveEvent>, options: AnonymizeFileOptions): AsyncIterable<ArchiveEvent> {
-  if (!options.key) return events;
-  return checkedEvents(events, options.rules, {
-    sample: options.coverage?.sample ?? 'all',
-    strict: options.coverage?.strict ?? false,
-    ...(options.collections ? { collections: options.collections } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
 }
 
 /**
