@@ -39,7 +39,7 @@ describe('snapshot → list → show → verify', () => {
     );
     expect(snap.stderr).not.toMatch(/unexpected/);
     expect(snap.code, snap.stderr).toBe(0);
-    expect(snap.stdout).toMatch(/snapshot 2026-01-09: 5 collections/);
+    expect(snap.stdout).toMatch(/snapshot 2026-01-09: 6 collections/);
 
     const list = await runCli(['list', '--from', url, '--json'], { env: store.env });
     expect(list.code, list.stderr).toBe(0);
