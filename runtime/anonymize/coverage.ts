@@ -21,7 +21,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { ARRAY_ELEMENT, MalformedBsonError, walkRawDocument, type RawLeaf } from './bson-walk.js';
 import { decideLeaf, type LeafDecision } from './engine.js';
 import { escapeFieldName } from './paths.js';
-import { detectFieldName, detectValue, findPiiSpans, looksLikePiiKey, type PiiKind } from './pii.js';
+import { detectFieldName, detectValue, findPiiSpans, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
 import { BUCKETS_PREFIX, isExcluded, isNamedCollection, type CollectionRules, type Rules } from './rules.js';
 
 export type FindingProblem =
@@ -91,6 +91,12 @@ export interface CheckOptions {
   strict?: boolean;
   /** Only these collections are published (the others are dropped, so not checked). */
   collections?: readonly string[];
+  /**
+   * Print field and collection names the rules do not name (still hiding those
+   * that look like personal data). Only `rules check --show-unnamed-names`, run
+   * by an operator on a trusted terminal, sets it; logs and errors never do.
+   */
+  showUnnamedNames?: boolean;
 }
 
 const REDACTED = '<redacted>';
@@ -120,11 +126,13 @@ export class CoverageChecker {
   private readonly wanted: Set<string> | null;
   private readonly states = new Map<string, CollectionState>();
   private readonly topFindings: CoverageFinding[] = [];
+  private readonly names: NameRedactor;
 
   constructor(
     private readonly rules: Rules,
     options: CheckOptions = {},
   ) {
+    this.names = new NameRedactor(rules, options.showUnnamedNames === true);
     this.strict = options.strict ?? true;
     this.wanted = options.collections ? new Set(options.collections) : null;
   }
@@ -143,7 +151,7 @@ export class CoverageChecker {
     const excluded = !this.wants(collection);
     const named = isNamedCollection(this.rules, collection) || (collection.startsWith(BUCKETS_PREFIX) && isNamedCollection(this.rules, ownerOf(collection)));
     const state: CollectionState = {
-      summary: { collection: redactName(collection), total: 0, scanned: 0, excluded, type },
+      summary: { collection: this.names.collection(collection), total: 0, scanned: 0, excluded, type },
       entry: this.rules.collections.get(collection) ?? (collection.startsWith(BUCKETS_PREFIX) ? (this.rules.collections.get(ownerOf(collection)) ?? null) : null),
       named,
       seen: new Set(),
@@ -155,7 +163,7 @@ export class CoverageChecker {
     this.states.set(collection, state);
     if (excluded || named) return;
     if (this.rules.unnamedCollections === 'refuse') {
-      this.topFindings.push({ collection: redactName(collection), path: '', problem: 'unnamed-collection', kinds: [], documents: 0 });
+      this.topFindings.push({ collection: this.names.collection(collection), path: '', problem: 'unnamed-collection', kinds: [], documents: 0 });
     }
   }
 
@@ -194,8 +202,8 @@ export class CoverageChecker {
     }
     for (const collection of this.rules.collections.keys()) {
       if (this.states.has(collection) || !this.wants(collection) || this.states.has(BUCKETS_PREFIX + collection)) continue;
-      const message = `rules name collection ${redactName(collection)}, which is not in the data (a typo, or a collection that is gone?)`;
-      if (this.strict) report.findings.push({ collection: redactName(collection), path: '', problem: 'unmatched-collection', kinds: [], documents: 0, line: 0 });
+      const message = `rules name collection ${this.names.collection(collection)}, which is not in the data (a typo, or a collection that is gone?)`;
+      if (this.strict) report.findings.push({ collection: this.names.collection(collection), path: '', problem: 'unmatched-collection', kinds: [], documents: 0, line: 0 });
       else report.warnings.push(message);
     }
     report.findings.sort((a, b) => a.collection.localeCompare(b.collection) || a.path.localeCompare(b.path) || a.problem.localeCompare(b.problem));
@@ -207,9 +215,9 @@ export class CoverageChecker {
       if (state.seen.has(rule.segments.map((s) => s.name).join('\0'))) continue;
       const path = rule.segments.map((s) => redactSegment(s.name)).join('.');
       if (this.strict && fullyScanned) {
-        report.findings.push({ collection: redactName(collection), path, problem: 'unmatched-rule', kinds: [], documents: 0, line: rule.line });
+        report.findings.push({ collection: this.names.collection(collection), path, problem: 'unmatched-rule', kinds: [], documents: 0, line: rule.line });
       } else {
-        report.warnings.push(`${redactName(collection)}.${path} (line ${rule.line}) matched no ${fullyScanned ? '' : 'sampled '}document`);
+        report.warnings.push(`${this.names.collection(collection)}.${path} (line ${rule.line}) matched no ${fullyScanned ? '' : 'sampled '}document`);
       }
     }
   }
@@ -227,7 +235,7 @@ export class CoverageChecker {
       decision = decideLeaf(this.rules, state.entry, names);
       if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
     }
-    const display = () => displayPath(leaf.path);
+    const display = () => this.names.path(leaf.path);
     switch (decision.kind) {
       case 'transform':
         return;
@@ -249,7 +257,7 @@ export class CoverageChecker {
   }
 
   private kept(state: CollectionState, leaf: RawLeaf, documentIndex: number, how: { explicit: boolean; rulePath: string; reason: string; scrub: boolean }): void {
-    const path = displayPath(leaf.path);
+    const path = this.names.path(leaf.path);
     if (!how.explicit && state.subtree.size < MAX_PATHS && !state.subtree.has(path)) {
       state.subtree.set(path, { collection: state.summary.collection, path, rulePath: how.rulePath });
     }
@@ -261,6 +269,9 @@ export class CoverageChecker {
     const residual = valueKinds.filter((k) => !scrubbed.has(k));
     if (residual.length > 0) this.record(state, path, 'kept-pii-value', residual, documentIndex);
     if (nameKinds.length > 0 && !how.explicit) this.record(state, path, 'unreviewed-pii-field', nameKinds, documentIndex);
+    // An innocent field name (Who, Login) kept wholesale may still hold a name or a handle: judge the value's shape.
+    const shape = !how.explicit && leaf.isString && leaf.text !== null ? looksLikePersonOrHandle(leaf.text, lastName) : null;
+    if (shape && nameKinds.length === 0) this.record(state, path, 'unreviewed-pii-field', [shape], documentIndex);
     const acceptedKinds = [...(how.explicit ? nameKinds : []), ...valueKinds.filter((k) => scrubbed.has(k))];
     if (acceptedKinds.length > 0) {
       const key = `${path}\0${how.rulePath}`;
@@ -312,8 +323,59 @@ export function redactSegment(name: string): string {
   return looksLikePiiKey(name) ? REDACTED : escapeFieldName(name);
 }
 
-function redactName(collection: string): string {
-  return looksLikePiiKey(collection) ? REDACTED : collection;
+/**
+ * Reports print only names the rules themselves contain. A field or
+ * collection name no rule names comes from the data and may be personal
+ * (a map keyed by email, a collection named after a person); no detector can
+ * be complete, so such names are shown as `<unnamed key #n>` /
+ * `<unnamed collection #n>`, numbered in order of first sight within one report.
+ */
+export class NameRedactor {
+  private readonly segments = new Set<string>(['_id']);
+  private readonly collections = new Set<string>();
+  private readonly keys = new Map<string, number>();
+  private readonly unnamedCollections = new Map<string, number>();
+
+  constructor(
+    rules: Rules,
+    private readonly showUnnamed = false,
+  ) {
+    for (const [collection, entry] of rules.collections) {
+      this.collections.add(collection);
+      for (const rule of entry.fields) for (const segment of rule.segments) this.segments.add(segment.name);
+    }
+    for (const collection of rules.sizeLimits.keys()) this.collections.add(collection);
+    for (const collection of rules.exclusions) this.collections.add(collection);
+  }
+
+  segment(name: string): string {
+    if (this.segments.has(name)) return escapeFieldName(name);
+    if (this.showUnnamed) return redactSegment(name);
+    return `<unnamed key #${numberFor(this.keys, name)}>`;
+  }
+
+  collection(name: string): string {
+    const owner = ownerOf(name);
+    if (this.collections.has(name)) return name;
+    if (this.collections.has(owner)) return name.startsWith(BUCKETS_PREFIX) ? BUCKETS_PREFIX + owner : owner;
+    if (this.showUnnamed && !looksLikePiiKey(name)) return name;
+    return `<unnamed collection #${numberFor(this.unnamedCollections, name)}>`;
+  }
+
+  path(path: readonly string[]): string {
+    let out = '';
+    for (const segment of path) {
+      if (segment === ARRAY_ELEMENT) out += '[]';
+      else out += (out === '' ? '' : '.') + this.segment(segment);
+    }
+    return out;
+  }
+}
+
+function numberFor(map: Map<string, number>, name: string): number {
+  let n = map.get(name);
+  if (n === undefined) map.set(name, (n = map.size + 1));
+  return n;
 }
 
 /** Convenience for tests and `rules check` on in-memory samples: every document is read. */
@@ -353,7 +415,7 @@ export function refuseOnFindings(report: CoverageReport, rulesFile: string): voi
   const shown = report.findings.slice(0, 25).map(describeFinding);
   const more = report.findings.length > shown.length ? `\n  ... and ${report.findings.length - shown.length} more (run \`syrf-db rules check\` for all)` : '';
   throw new UserError(`the anonymization coverage check found ${report.findings.length} problem(s):\n  ${shown.join('\n  ')}${more}`, {
-    hint: `name each in ${rulesFile} (a transform, or { transform: keep, reason: "..." }), fix or remove rules that match nothing, or run \`syrf-db rules init\` for a skeleton`,
+    hint: `name each in ${rulesFile} (a transform, or { transform: keep, reason: "..." }), fix or remove rules that match nothing, or run \`syrf-db rules init\` for a skeleton; names no rule contains are shown as <unnamed ... #n> (on a trusted terminal, \`syrf-db rules check --show-unnamed-names\` prints them)`,
     exitCode: ExitCode.findings,
   });
 }

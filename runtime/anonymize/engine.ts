@@ -22,9 +22,9 @@ import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, 
 import { createTransformContext } from './key.js';
 import { escapeFieldName } from './paths.js';
 import { looksLikePiiKey } from './pii.js';
-import type { CollectionRules, FieldRule, Rules, TransformSpec } from './rules.js';
+import { BUCKETS_PREFIX, type CollectionRules, type FieldRule, type Rules, type TransformSpec } from './rules.js';
 import { scrubText } from './scrub.js';
-import { maskScalar, registerJsMasker } from './transforms/mask.js';
+import { maskScalar, registerJsMasker, type IdPosition } from './transforms/mask.js';
 import { findTransform } from './transforms/registry.js';
 import { REMOVE, type TransformContext, type ValueTransform } from './transforms/types.js';
 import { hexPrefix, mapTextLeaves } from './transforms/values.js';
@@ -90,13 +90,40 @@ export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
     forCollection(collection) {
       let anonymizer = compiled.get(collection);
       if (anonymizer === undefined) {
-        const entry = rules.collections.get(collection) ?? (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
+        const entry =
+          rules.collections.get(collection) ??
+          (collection.startsWith(BUCKETS_PREFIX) ? bucketEntry(collection, rules.collections.get(collection.slice(BUCKETS_PREFIX.length))) : null) ??
+          (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
         anonymizer = entry ? compileCollection(entry, rules, context) : null;
         compiled.set(collection, anonymizer);
       }
       return anonymizer;
     },
   };
+}
+
+/**
+ * A time-series collection X is stored as buckets: a field f of X's
+ * measurements appears as `meta.f`, `control.min.f`, `control.max.f` and
+ * `data.f.<n>` (one value per measurement). X's rules are applied there;
+ * everything else in a bucket gets the default like any unnamed field.
+ * `keep f` keeps every `data.f.<n>` (the measurements), not only `data.f`.
+ */
+function bucketEntry(collection: string, owner: CollectionRules | undefined): CollectionRules | null {
+  if (!owner) return null;
+  const fields: FieldRule[] = [];
+  for (const field of owner.fields) {
+    const at = (prefix: string[], spec: Partial<TransformSpec> = {}): FieldRule => ({
+      ...field,
+      ...spec,
+      segments: [...prefix.map((name) => ({ name, arrayDepth: 0 })), ...field.segments],
+      path: [...prefix, field.path].join('.'),
+      normalized: [...prefix, field.normalized].join('.'),
+    });
+    fields.push(at(['meta']), at(['control', 'min']), at(['control', 'max']));
+    fields.push(field.keepsValue ? at(['data'], { transform: 'keep_subtree', keepsSubtree: true }) : at(['data']));
+  }
+  return { ...owner, collection, fields };
 }
 
 function emptyEntry(collection: string): CollectionRules {
@@ -146,7 +173,7 @@ function compileCollection(entry: CollectionRules, rules: Rules, context: Transf
     node.rule = compileRule(field, (last?.arrayDepth ?? 0) > 0, context);
   }
   setFallbacks(root);
-  const walker = new Walker(context, defaultRule);
+  const walker = new Walker(context, defaultRule, namedCollections(rules));
   const anonymize = (bytes: Buffer): Buffer => {
     if (bytes.length < 5 || bytes.readInt32LE(0) !== bytes.length || bytes[bytes.length - 1] !== 0) {
       throw new UndecodableDocumentError('the document length does not match its bytes');
@@ -187,6 +214,8 @@ export function anonymizeBytes(bytes: Buffer, anonymizer: DocumentAnonymizer): B
 class DuplicateKeys extends Error {}
 
 const MAX_LINEAR_NAMES = 16;
+/** Names drivers and the application give meaning to (ids, DBRef parts): schema wherever they appear; their values are still masked. */
+const STRUCTURAL_KEYS = new Set(['_id', '$ref', '$id', '$db']);
 const KEY_MEMO_ENTRIES = 4096;
 
 class Walker {
@@ -195,6 +224,8 @@ class Walker {
   constructor(
     private readonly context: TransformContext,
     private readonly defaultRule: CompiledRule,
+    /** Collection names a DBRef's `$ref` may keep: only names the rules already publish. */
+    private readonly refTargets: ReadonlySet<string> = new Set(),
   ) {}
 
   /**
@@ -279,19 +310,22 @@ class Walker {
             }
           }
           const child = node?.children?.get(name) ?? null;
-          const isId = (name === '_id' || name === '$id') && !child;
+          const isId: IdPosition = (name === '_id' || name === '$id') && !child ? (depth === 0 && name === '_id' ? 'top' : 'nested') : false;
           if (child?.rule) {
             out = this.value(bytes, type, valueStart, valueEnd, child.rule, child, inherited, isId, depth);
           } else if (child) {
             const container = type === T.document || type === T.array;
             out = this.value(bytes, type, valueStart, valueEnd, container ? inherited : (child.fallback ?? inherited), child, inherited, isId, depth);
-          } else if ((name === '$ref' || name === '$db') && type === T.string && inherited.kind !== 'leaves') {
-            out = null; // a DBRef's collection and database names are structure, not data
+          } else if (name === '$ref' && type === T.string && inherited.kind !== 'leaves' && this.refTargets.has(bytes.toString('utf8', valueStart + 4, valueEnd - 1))) {
+            // A DBRef to a collection the rules name is structure; any other `$ref` (and every `$db`) may be data and is masked.
+            out = null;
           } else {
             out = this.value(bytes, type, valueStart, valueEnd, inherited, null, inherited, isId, depth);
           }
           if (out !== REMOVED) {
-            if (hashKeys) newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
+            // Keys of a subdocument no rule path reaches are data (a map keyed by emails, names...), not schema:
+            // under the mask default they all get keyed pseudonyms, since no detector can recognise every personal key.
+            if (hashKeys || (node === null && depth > 0 && (inherited.kind === 'mask' || inherited.kind === 'refuse') && !STRUCTURAL_KEYS.has(name))) newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
             else if (!child && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
           }
         }
@@ -313,7 +347,7 @@ class Walker {
         pos = valueEnd;
       }
     } catch (error) {
-      if (error instanceof UnnamedFieldError) error.segments.unshift(this.safeName(name));
+      if (error instanceof UnnamedFieldError) error.segments.unshift(node === null && depth > 0 && !elementRule ? '<redacted key>' : this.safeName(name));
       throw error;
     }
     if (pos !== last) throw new UndecodableDocumentError('a document does not end where its length says');
@@ -329,7 +363,7 @@ class Walker {
   }
 
   /** What `rule` does to one value (at rule-tree `node`, unnamed children getting `inherited`). */
-  private value(bytes: Buffer, type: number, start: number, end: number, rule: CompiledRule, node: RuleNode | null, inherited: CompiledRule, isId: boolean, depth: number): ValueOut {
+  private value(bytes: Buffer, type: number, start: number, end: number, rule: CompiledRule, node: RuleNode | null, inherited: CompiledRule, isId: IdPosition, depth: number): ValueOut {
     // A container at a path that only has rules below it is walked, never replaced by what unnamed values get.
     const walkOnly = node !== null && node.rule === null && (type === T.document || type === T.array);
     if (rule.kind === 'whole' && !walkOnly && !(rule.elementwise && type === T.array)) {
@@ -404,6 +438,12 @@ class Walker {
   }
 }
 
+function namedCollections(rules: Rules): Set<string> {
+  const names = new Set<string>(rules.collections.keys());
+  for (const name of rules.sizeLimits.keys()) names.add(name);
+  return names;
+}
+
 /** Ordinals of elements whose key appears again later in the same document. */
 function earlierDuplicates(bytes: Buffer, start: number, end: number): Set<number> {
   const lastSeen = new Map<string, number>();
@@ -430,7 +470,9 @@ function earlierDuplicates(bytes: Buffer, start: number, end: number): Set<numbe
 registerJsMasker((value, context) => {
   const walker = new Walker(context, compileRule(MASK_SPEC, false, context));
   const bytes = Buffer.from(BSON.serialize({ '': value }, { ignoreUndefined: false }));
-  const out = walker.document(bytes, 0, bytes.length, null, walker.fallbackRule, false, 0);
+  // The value sits at a path (the one the mask was given for): its own keys are named, deeper ones are data.
+  const root: RuleNode = { children: new Map([['', { children: null, rule: null, fallback: null }]]), rule: null, fallback: null };
+  const out = walker.document(bytes, 0, bytes.length, root, walker.fallbackRule, false, 0);
   return out ? (BSON.deserialize(out, DECODE_OPTIONS) as Document)[''] : value;
 });
 

@@ -21,8 +21,9 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
 import { canonicalKey, rankOfId, valuesAt } from './canonical.js';
+import { checkedEvents, type SampleSize } from './check-stage.js';
 import { ArchiveFormatError } from '../archive/errors.js';
-import { DECODE_OPTIONS, UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decodeFields, type DocumentAnonymizer } from './engine.js';
+import { DECODE_OPTIONS, UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decideLeaf, decodeFields, type DocumentAnonymizer } from './engine.js';
 import { createTransformContext } from './key.js';
 import { scrubCollectionMetadata } from './metadata-scrub.js';
 import { keyedOrder } from './order.js';
@@ -42,6 +43,11 @@ export interface AnonymizeOptions {
   logger?: Logger;
   /** Where spool files go; default os.tmpdir(). */
   tempDir?: string;
+  /**
+   * The coverage check, run on the input whenever a key is given (so every
+   * anonymizing path gets it); false only for tests of the engine alone.
+   */
+  check?: { sample?: SampleSize; strict?: boolean } | false;
 }
 
 const BATCH_DOCUMENTS = 1000;
@@ -71,6 +77,14 @@ type Mode =
   | { kind: 'subset'; anonymizer: DocumentAnonymizer | null; state: SubsetState };
 
 export function anonymizeArchive(events: AsyncIterable<ArchiveEvent>, options: AnonymizeOptions): AsyncGenerator<ArchiveEvent> {
+  if (options.key && options.check !== false) {
+    events = checkedEvents(events, options.rules, {
+      sample: options.check?.sample ?? 'all',
+      strict: options.check?.strict ?? false,
+      ...(options.collections ? { collections: options.collections } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
   const filtered = filterArchive(events, options);
   return options.key ? keyedOrder(filtered, options.key, options.tempDir ? { tempDir: options.tempDir } : {}) : filtered;
 }
@@ -156,7 +170,13 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
     const doc = mode.kind === 'transform' ? mode.anonymizer : mode.anonymizer;
     if (!doc || !metadataContext) return n;
     try {
-      return { ...n, metadata: scrubCollectionMetadata(n.metadata, doc, metadataContext, `${n.db}.${n.collection}`) };
+      const owner = n.collection.startsWith(BUCKETS_PREFIX) ? n.collection.slice(BUCKETS_PREFIX.length) : n.collection;
+      const entry = rules.collections.get(n.collection) ?? rules.collections.get(owner) ?? null;
+      const metadata = scrubCollectionMetadata(n.metadata, doc, metadataContext, `${n.db}.${n.collection}`, {
+        isNamedPath: (path) => decideLeaf(rules, entry, path.split('.')).kind !== 'default',
+        onDroppedIndexes: (count) => logger.warn(`${n.db}.${n.collection}: ${count} index(es) on fields the rules do not name are left out of the anonymized copy`),
+      });
+      return { ...n, metadata };
     } catch (error) {
       if (error instanceof ArchiveFormatError) {
         throw new UserError(`${n.db}.${n.collection}: its collection metadata cannot be parsed (${error.message}); refusing to copy it un-scrubbed`, {
@@ -274,7 +294,9 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
         }
         planSubsets(kept);
         const namespaces = anonymizer ? kept.map(scrubMetadata) : kept;
-        yield anonymizer === null && namespaces.length === event.namespaces.length ? event : { ...event, namespaces };
+        // Anonymized archives say only which server release made them: build suffixes and tool strings may carry anything.
+        const header = anonymizer ? { ...event.header, serverVersion: /^\d+\.\d+\.\d+/.exec(event.header.serverVersion)?.[0] ?? '0.0.0', toolVersion: 'syrf-db' } : event.header;
+        yield anonymizer === null && namespaces.length === event.namespaces.length ? event : { ...event, header, namespaces };
         continue;
       }
       const mode = modeOf(event.db, event.collection);

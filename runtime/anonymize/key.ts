@@ -53,21 +53,26 @@ export async function loadAnonymizationKey(opts: { keyFile?: string; env?: NodeJ
 }
 
 /**
- * Why `key` cannot carry MIN_KEY_BITS of entropy, or null. The estimate is
- * length × log2(size of the character classes it uses) — what a random key
- * over that alphabet would carry — and keys that are visibly not random
- * (few distinct characters, one character dominating) are refused whatever
- * their length. Never names a character of the key.
+ * Why `key` is not random key material, or null. Accepted: hex or base64
+ * (base64url) that decodes to at least 32 bytes which look random, or any
+ * other string of at least 43 characters whose bytes pass the same entropy
+ * estimate. Whatever the encoding, text-like keys are refused: runs of
+ * consecutive characters (0123, abcd), mostly words, few distinct
+ * characters. Never names a character of the key.
  */
 export function keyWeakness(key: string): string | null {
   const characters = [...key];
   if (characters.length < MIN_KEY_LENGTH) return `${characters.length} characters, need at least ${MIN_KEY_LENGTH}`;
-  const counts = new Map<string, number>();
-  for (const c of characters) counts.set(c, (counts.get(c) ?? 0) + 1);
-  if (counts.size < 10) return `it uses only ${counts.size} distinct characters; a random key uses dozens`;
-  let shannon = 0;
-  for (const n of counts.values()) shannon -= (n / characters.length) * Math.log2(n / characters.length);
-  if (shannon < 3) return 'its characters repeat far more than in a random key';
+  const textLike = textLikeness(key);
+  if (textLike) return textLike;
+  const decoded = decodeKeyMaterial(key);
+  if (decoded) {
+    if (decoded.length < 32) return `it decodes to ${decoded.length} bytes, need at least 32 random bytes`;
+    return randomnessProblem(decoded, 'its decoded bytes');
+  }
+  if (characters.length < 43) return `${characters.length} characters that are neither hex nor base64, need at least 43`;
+  const charProblem = randomnessProblem(Buffer.from(key, 'utf8'), 'its characters');
+  if (charProblem) return charProblem;
   let alphabet = 0;
   if (/[a-z]/.test(key)) alphabet += 26;
   if (/[A-Z]/.test(key)) alphabet += 26;
@@ -75,6 +80,59 @@ export function keyWeakness(key: string): string | null {
   if (/[^a-zA-Z0-9]/.test(key)) alphabet += 32;
   const bits = Math.floor(characters.length * Math.log2(alphabet));
   if (bits < MIN_KEY_BITS) return `${characters.length} characters from a ${alphabet}-symbol alphabet carry at most ${bits} bits, need ${MIN_KEY_BITS}`;
+  return null;
+}
+
+/** Hex (an even number of hex digits) or base64/base64url (padding optional) key material, else null. */
+function decodeKeyMaterial(key: string): Buffer | null {
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(key)) return Buffer.from(key, 'hex');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(key) || /^[A-Za-z0-9_-]+={0,2}$/.test(key)) {
+    const body = key.replace(/=+$/, '');
+    if (body.length % 4 === 1) return null;
+    return Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  }
+  return null;
+}
+
+/** Sequences and words: what a person types, not what a random generator prints. */
+function textLikeness(key: string): string | null {
+  // Over 16 hex digits, short runs happen by chance; over larger alphabets a run of 4 is already rare (< 0.1%).
+  const longest = /^[0-9a-fA-F]+$/.test(key) ? 6 : 4;
+  let run = 1;
+  let direction = 0;
+  for (let i = 1; i < key.length; i++) {
+    const step = key.charCodeAt(i) - key.charCodeAt(i - 1);
+    if ((step === 1 || step === -1) && (run === 1 || step === direction)) {
+      direction = step;
+      run++;
+      if (run >= longest) return 'it contains a run of consecutive characters (like 0123 or abcd); a random key does not';
+    } else {
+      run = (step === 1 || step === -1) ? 2 : 1;
+      direction = step;
+    }
+  }
+  // Letters in word-shaped runs (lower case, capitalised, or upper case, 5 or more): random keys change case and class often.
+  let wordy = 0;
+  for (const match of key.matchAll(/[A-Z]?[a-z]{4,}|[A-Z]{5,}/g)) if (match[0].length >= 5) wordy += match[0].length;
+  if (wordy * 2 >= key.length) return 'it reads like words; a random key does not';
+  return null;
+}
+
+/**
+ * A crude randomness estimate on bytes: the distinct values and the
+ * empirical entropy of n random bytes (or characters) stay close to what n
+ * uniform draws give; text and repetitions fall far below.
+ */
+function randomnessProblem(bytes: Buffer, what: string): string | null {
+  const counts = new Map<number, number>();
+  for (const b of bytes) counts.set(b, (counts.get(b) ?? 0) + 1);
+  const alphabet = what === 'its decoded bytes' ? 256 : 94;
+  const n = bytes.length;
+  const expectedDistinct = alphabet * (1 - Math.pow(1 - 1 / alphabet, n));
+  if (counts.size < 0.6 * expectedDistinct) return `${what} repeat far more than random key material (${counts.size} distinct values)`;
+  let shannon = 0;
+  for (const c of counts.values()) shannon -= (c / n) * Math.log2(c / n);
+  if (shannon < 0.75 * Math.log2(Math.min(n, alphabet))) return `${what} repeat far more than in random key material`;
   return null;
 }
 

@@ -4,11 +4,13 @@
  * index named after a person, a view that filters on a name, a validator
  * listing allowed values. Anonymized snapshots carry none of them:
  *  - index names become the name MongoDB would generate from the key;
- *  - index key paths and text-index weights lose field names that look like
- *    personal data, exactly as documents lose such keys;
+ *  - an index whose key, weights or partial filter name a path the rules do
+ *    not name is left out; only known options of the expected type are copied;
  *  - partial filter values go through the collection's rules (so the filter
  *    still matches the anonymized documents); operators it cannot place are masked;
- *  - validators are dropped (an anonymized copy needs no write validation);
+ *  - validators, storage engine options, comments... are dropped: collection
+ *    options come from a short allow-list (capped, size, max, collation
+ *    locale, time-series fields the rules name);
  *  - view pipelines keep their structure, field references and identifier
  *    arguments, while every other string literal is masked.
  */
@@ -16,90 +18,137 @@ import { BSON, Binary, Double, Int32, Long, type Document } from 'bson';
 import { buildCollectionMetadata, parseCollectionMetadata, type IndexSpec } from '../archive/metadata.js';
 import { DECODE_OPTIONS } from './bson-raw.js';
 import type { DocumentAnonymizer } from './engine.js';
-import { findPiiSpans, looksLikePiiKey } from './pii.js';
 import { compileTransform } from './engine.js';
 import type { TransformContext, ValueTransform } from './transforms/types.js';
 import { hexPrefix, isSubdocument } from './transforms/values.js';
 
 const PIPELINE_IDENTIFIERS = new Set(['from', 'localField', 'foreignField', 'as', 'path', 'includeArrayIndex', 'connectFromField', 'connectToField', 'coll', 'db', 'into', 'on']);
-const PASSTHROUGH_OPERATORS = new Set(['$exists', '$type']);
+const BSON_TYPE_NAMES = new Set(['double', 'string', 'object', 'array', 'binData', 'objectId', 'bool', 'date', 'null', 'regex', 'int', 'timestamp', 'long', 'decimal', 'number', 'minKey', 'maxKey']);
 const VALUE_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte']);
 const LIST_OPERATORS = new Set(['$in', '$nin']);
 const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor']);
-const VALIDATION_OPTIONS = ['validator', 'validationLevel', 'validationAction'];
 
-export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAnonymizer, context: TransformContext, namespace: string): string {
-  const parsed = parseCollectionMetadata(metadata, { namespace });
-  const mask = compileTransform({ transform: 'mask', params: {} }, context);
-  const maskKey = (name: string) => `masked-${hexPrefix(context.mac('mask', name), 16)}`;
-  const scrubKey = (name: string) => (looksLikePiiKey(name) ? maskKey(name) : name);
-  const scrubPath = (path: string) => scrubDottedPath(path, scrubKey, maskKey);
+/** Locales a collation may name: a fixed list, so a locale string can carry nothing else. */
+const LOCALES = new Set(['simple', 'ar', 'cs', 'da', 'de', 'el', 'en', 'en_US', 'en_GB', 'es', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'ko', 'nb', 'nl', 'pl', 'pt', 'ro', 'ru', 'sv', 'tr', 'uk', 'zh']);
+const TEXT_LANGUAGES = new Set(['none', 'danish', 'dutch', 'english', 'finnish', 'french', 'german', 'hungarian', 'italian', 'norwegian', 'portuguese', 'romanian', 'russian', 'spanish', 'swedish', 'turkish']);
+const INDEX_KINDS = new Set(['2dsphere', '2d', 'text', 'hashed']);
+const BOOLEAN_INDEX_OPTIONS = ['unique', 'sparse', 'background', 'hidden'];
+const NUMBER_INDEX_OPTIONS = ['expireAfterSeconds', '2dsphereIndexVersion', 'textIndexVersion', 'bits', 'min', 'max'];
 
-  const usedNames = new Set<string>();
-  const indexes = parsed.indexes.map((index): IndexSpec => {
-    const out: Document = {};
-    for (const [option, value] of Object.entries(index)) {
-      if (option === 'key' || option === 'weights' || option === 'wildcardProjection') out[option] = renameKeys(value as Document, scrubPath);
-      else if (option === 'partialFilterExpression') out[option] = scrubFilter(value as Document, anonymizer, mask);
-      else out[option] = value;
-    }
-    // `_id_` is the one name MongoDB requires; every other name is regenerated from the (scrubbed) key.
-    if (index.name !== '_id_') out.name = uniqueName(generatedIndexName(out.key as Document), usedNames);
-    usedNames.add(out.name as string);
-    return out as IndexSpec;
-  });
-
-  const options: Document = {};
-  for (const [option, value] of Object.entries(parsed.options)) {
-    if (VALIDATION_OPTIONS.includes(option)) continue;
-    options[option] = option === 'pipeline' ? scrubPipeline(value, mask) : value;
-  }
-  return buildCollectionMetadata({
-    collectionName: parsed.collectionName,
-    type: parsed.type,
-    options,
-    indexes,
-    ...(parsed.uuid ? { uuid: parsed.uuid } : {}),
-  });
+export interface MetadataScrubOptions {
+  /** True when the rules name this dotted field path (so its name may be published). */
+  isNamedPath: (path: string) => boolean;
+  /** Called with the number of indexes left out because they reference paths the rules do not name. */
+  onDroppedIndexes?: (count: number) => void;
 }
 
 /**
- * A dotted index path with personal data in it. An email has dots of its own,
- * so the segments a finding spans are masked together as one key, the way
- * the engine masks such a key in the documents.
+ * An allow-list over collection metadata: only option keys known to be
+ * safe, with values of the expected type, are copied; an index on a path the
+ * rules do not name is left out; the uuid is regenerated with a keyed value.
  */
-function scrubDottedPath(path: string, scrubKey: (name: string) => string, maskKey: (name: string) => string): string {
-  const parts = path.split('.');
-  const spans = findPiiSpans(path);
-  if (spans.length === 0) return parts.map(scrubKey).join('.');
-  const out: string[] = [];
-  let offset = 0;
-  for (let i = 0; i < parts.length; ) {
-    const start = offset;
-    const span = spans.find((s) => s.start < start + parts[i]!.length && s.end > start);
-    if (!span) {
-      out.push(scrubKey(parts[i]!));
-      offset += parts[i]!.length + 1;
-      i++;
+export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAnonymizer, context: TransformContext, namespace: string, scrub: MetadataScrubOptions): string {
+  const parsed = parseCollectionMetadata(metadata, { namespace });
+  const mask = compileTransform({ transform: 'mask', params: {} }, context);
+  const named = (path: string) => path === '_id' || scrub.isNamedPath(path);
+
+  const usedNames = new Set<string>();
+  let dropped = 0;
+  const indexes: IndexSpec[] = [];
+  for (const index of parsed.indexes) {
+    const out = safeIndex(index, named, anonymizer, mask);
+    if (!out) {
+      dropped++;
       continue;
     }
-    let j = i;
-    let end = start + parts[i]!.length;
-    while (j + 1 < parts.length && end < span.end) {
-      j++;
-      end += 1 + parts[j]!.length;
-    }
-    out.push(maskKey(parts.slice(i, j + 1).join('.')));
-    offset = end + 1;
-    i = j + 1;
+    // `_id_` is the one name MongoDB requires; every other name is regenerated from the key.
+    out.name = index.name === '_id_' ? '_id_' : uniqueName(generatedIndexName(out.key as Document), usedNames);
+    usedNames.add(out.name as string);
+    indexes.push(out as IndexSpec);
   }
-  return out.join('.');
+  if (dropped > 0) scrub.onDroppedIndexes?.(dropped);
+
+  const options: Document = {};
+  const given = parsed.options as Document;
+  if (typeof given.capped === 'boolean') options.capped = given.capped;
+  for (const option of ['size', 'max']) if (isNumber(given[option])) options[option] = given[option];
+  const collation = safeCollation(given.collation);
+  if (collation) options.collation = collation;
+  const timeseries = safeTimeseries(given.timeseries, named);
+  if (timeseries) options.timeseries = timeseries;
+  if (parsed.type === 'view' && typeof given.viewOn === 'string') {
+    // Reached only for a view the rules name; its pipeline keeps structure and field references only.
+    options.viewOn = given.viewOn;
+    options.pipeline = scrubPipeline(given.pipeline ?? [], mask);
+  }
+  const collection = namespace.slice(namespace.indexOf('.') + 1);
+  return buildCollectionMetadata({
+    collectionName: collection,
+    type: parsed.type,
+    options,
+    indexes,
+    ...(parsed.uuid ? { uuid: hexPrefix(context.mac('metadata:uuid', namespace), 32) } : {}),
+  });
 }
 
-function renameKeys(doc: Document, rename: (name: string) => string): Document {
+function isNumber(value: unknown): boolean {
+  return typeof value === 'number' || value instanceof Int32 || value instanceof Double || value instanceof Long;
+}
+
+function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymizer: DocumentAnonymizer, mask: ValueTransform): Document | null {
+  const given = index as unknown as Document;
+  const key = given.key;
+  if (!isSubdocument(key) || Object.keys(key).length === 0) return null;
   const out: Document = {};
-  for (const [name, value] of Object.entries(doc)) out[rename(name)] = value;
+  const isText = Object.values(key).includes('text') || '_fts' in key;
+  for (const [path, direction] of Object.entries(key)) {
+    if (path === '_fts' || path === '_ftsx') {
+      if (!isText) return null;
+    } else if (!named(path)) return null;
+    if (!(isNumber(direction) || (typeof direction === 'string' && INDEX_KINDS.has(direction)))) return null;
+  }
+  out.key = key;
+  if (isNumber(given.v)) out.v = given.v;
+  for (const option of BOOLEAN_INDEX_OPTIONS) if (typeof given[option] === 'boolean') out[option] = given[option];
+  for (const option of NUMBER_INDEX_OPTIONS) if (isNumber(given[option])) out[option] = given[option];
+  if (isText) {
+    const weights = given.weights;
+    if (!isSubdocument(weights) || !Object.entries(weights).every(([path, weight]) => named(path) && isNumber(weight))) return null;
+    out.weights = weights;
+    if (typeof given.default_language === 'string' && TEXT_LANGUAGES.has(given.default_language)) out.default_language = given.default_language;
+  }
+  const collation = safeCollation(given.collation);
+  if (collation) out.collation = collation;
+  if (given.partialFilterExpression !== undefined) {
+    if (!isSubdocument(given.partialFilterExpression) || !filterPathsNamed(given.partialFilterExpression, named)) return null;
+    out.partialFilterExpression = scrubFilter(given.partialFilterExpression, anonymizer, mask);
+  }
   return out;
+}
+
+function safeCollation(value: unknown): Document | null {
+  return isSubdocument(value) && typeof value.locale === 'string' && LOCALES.has(value.locale) ? { locale: value.locale } : null;
+}
+
+function safeTimeseries(value: unknown, named: (path: string) => boolean): Document | null {
+  if (!isSubdocument(value) || typeof value.timeField !== 'string' || !named(value.timeField)) return null;
+  const out: Document = { timeField: value.timeField };
+  if (value.metaField !== undefined) {
+    if (typeof value.metaField !== 'string' || !named(value.metaField)) return null;
+    out.metaField = value.metaField;
+  }
+  if (typeof value.granularity === 'string' && ['seconds', 'minutes', 'hours'].includes(value.granularity)) out.granularity = value.granularity;
+  for (const option of ['bucketMaxSpanSeconds', 'bucketRoundingSeconds']) if (isNumber(value[option])) out[option] = value[option];
+  return out;
+}
+
+/** Every field a partial filter names (through $and/$or/$nor) is a path the rules name. */
+function filterPathsNamed(filter: Document, named: (path: string) => boolean): boolean {
+  return Object.entries(filter).every(([field, condition]) => {
+    if (LOGICAL_OPERATORS.has(field)) return Array.isArray(condition) && condition.every((clause) => isSubdocument(clause) && filterPathsNamed(clause, named));
+    if (field.startsWith('$')) return false;
+    return named(field);
+  });
 }
 
 /** MongoDB's default index name: field_direction pairs joined by underscores. */
@@ -131,7 +180,8 @@ function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: Val
     } else if (isSubdocument(condition) && Object.keys(condition).some((k) => k.startsWith('$'))) {
       const ops: Document = {};
       for (const [op, operand] of Object.entries(condition)) {
-        if (PASSTHROUGH_OPERATORS.has(op)) ops[op] = operand;
+        if (op === '$exists' && (typeof operand === 'boolean' || isNumber(operand))) ops[op] = operand;
+        else if (op === '$type' && (isNumber(operand) || (typeof operand === 'string' && BSON_TYPE_NAMES.has(operand)))) ops[op] = operand;
         else if (VALUE_OPERATORS.has(op)) ops[op] = throughRules(field, operand, anonymizer);
         else if (LIST_OPERATORS.has(op) && Array.isArray(operand)) ops[op] = operand.map((item) => throughRules(field, item, anonymizer));
         else ops[op] = mask(operand);

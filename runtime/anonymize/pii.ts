@@ -11,6 +11,7 @@
  * character classes that cannot overlap.
  */
 import { isIP } from 'node:net';
+import { normalizeForDetection, originalSpan } from './pii-normalize.js';
 
 export type PiiKind =
   | 'email'
@@ -20,6 +21,7 @@ export type PiiKind =
   | 'auth-id'
   | 'ip-address'
   | 'orcid'
+  | 'handle'
   | 'profile-url'
   | 'birth-date'
   | 'postal-address';
@@ -40,9 +42,15 @@ const MIN_BASE64_RUN = 8;
 const AUTH_PROVIDERS = 'auth0|google-oauth2|github|windowslive|facebook|twitter|linkedin|apple|samlp|waad|adfs|oidc|email|sms|orcid';
 const AUTH_ID_WHOLE = new RegExp(`^(?:${AUTH_PROVIDERS})\\|[^\\s|]{4,}$`, 'i');
 const AUTH_ID_ANYWHERE = new RegExp(`(?<![A-Za-z0-9-])(?:${AUTH_PROVIDERS})\\|[^\\s|]{4,}`, 'gi');
-const ORCID = /(?<![0-9A-Za-z-])\d{4}-\d{4}-\d{4}-\d{3}[\dXx](?![0-9A-Za-z])/g;
+const ORCID = /(?<![0-9A-Za-z-])(?:\d{4}-\d{4}-\d{4}-\d{3}[\dXx]|000\d[ ]?\d{4}[ ]?\d{4}[ ]?\d{3}[\dXx])(?![0-9A-Za-z])/g;
+/** `@jane_doe` not preceded by anything that would make it an email's domain. */
+const HANDLE = /(?<![\p{L}\p{N}._%+'\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,38}[A-Za-z0-9_])?(?![\p{L}\p{N}@])/gu;
+/** URL paths that lead to one person's page: /people/jane-doe, /profile/…, /staff/…, /~jdoe. */
+const PERSONAL_PATH = /\/(?:people|person|persons|profiles?|staff|directory|members?|users?|researchers?|academics?|team)\/[^/?#\s]|\/~[^/?#\s]/i;
 const IPV4 = /(?<![\d.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![\d.])/g;
 const PROFILE_URL = /(?<![A-Za-z0-9.-])(?:(?:www\.)?linkedin\.com\/in|(?:www\.)?researchgate\.net\/profile|(?:www\.)?facebook\.com|(?:www\.)?twitter\.com|x\.com|github\.com|scholar\.google\.[a-z.]{2,10}\/citations)\/[^\s"'<>)]+/gi;
+/** A top-level domain: letters of any script, or punycode (`xn--p1ai`). */
+const TLD = /^(?:[\p{L}\p{M}]{2,63}|xn--[a-z0-9-]{2,59})$/iu;
 const ISO_DATE_AT_START = /^\d{4}-\d{2}-\d{2}/;
 const PERSON_LIKE_KEY = /^[\p{L}'’.-]+(?:\s+[\p{L}'’.-]+){1,3}$/u;
 
@@ -60,15 +68,29 @@ const ORCID_FIELD = /orcid/i;
 const BIRTH_FIELD = /(?:birth_?(?:date|day)|date_?of_?birth|^dob)$/i;
 const ADDRESS_FIELD = /(?:(?:home|postal|street|mailing|work|residential)_?address(?:es)?|street|postcode|post_?code|zip_?code|^zip)$/i;
 
-/** Non-overlapping spans of personal data inside `text`, in order. Linear in `text.length`. */
+/**
+ * Non-overlapping spans of personal data inside `text`, in order. Linear in
+ * `text.length`. Detection runs on a normalized view (pii-normalize.ts), and
+ * each finding covers the whole original span it came from.
+ */
 export function findPiiSpans(text: string): PiiSpan[] {
+  const view = normalizeForDetection(text);
+  const found = findNormalizedSpans(view.text);
+  if (view.identity) return found;
+  return withoutOverlaps(found.map((s) => ({ ...originalSpan(view, s.start, s.end), kind: s.kind })));
+}
+
+function findNormalizedSpans(text: string): PiiSpan[] {
   const spans: PiiSpan[] = [];
   scanEmails(text, spans);
   if (text.includes('%')) scanPercentEncodedEmails(text, spans);
   // Cheap necessary-character tests skip whole patterns on most text.
   if (text.includes('|')) collect(text, AUTH_ID_ANYWHERE, 'auth-id', spans);
-  if (text.includes('-')) collect(text, ORCID, 'orcid', spans);
+  collect(text, ORCID, 'orcid', spans);
   if (text.includes('/')) collect(text, PROFILE_URL, 'profile-url', spans);
+  if (text.includes('/')) scanPersonalUrls(text, spans);
+  if (text.includes(':')) scanIpv6(text, spans);
+  if (text.includes('@')) collect(text, HANDLE, 'handle', spans);
   if (text.includes('.')) collect(text, IPV4, 'ip-address', spans);
   scanPhones(text, spans);
   scanBase64Emails(text, spans);
@@ -85,7 +107,7 @@ export function detectValue(text: string): PiiKind[] {
   return ORDER.filter((k) => kinds.has(k));
 }
 
-const ORDER: PiiKind[] = ['email', 'encoded-email', 'phone', 'person-name', 'auth-id', 'ip-address', 'orcid', 'profile-url', 'birth-date', 'postal-address'];
+const ORDER: PiiKind[] = ['email', 'encoded-email', 'phone', 'person-name', 'auth-id', 'ip-address', 'orcid', 'handle', 'profile-url', 'birth-date', 'postal-address'];
 
 /** Kinds of personal data a field with this name (the last path part) is likely to hold. */
 export function detectFieldName(name: string): PiiKind[] {
@@ -121,13 +143,22 @@ function collect(text: string, pattern: RegExp, kind: PiiKind, spans: PiiSpan[])
   }
 }
 
+const LOCAL_SPECIALS = new Set([...".\_%+'-/!#$&*=?^`{}~"].map((c) => c.charCodeAt(0)));
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+
+/** Internationalised addresses: letters of any script count, in local parts and domains alike. */
+function isWordUnit(code: number): boolean {
+  if (code < 128) return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  if (code >= 0xd800 && code <= 0xdfff) return true; // half of an astral letter: err towards the address
+  return WORD_CHAR.test(String.fromCharCode(code));
+}
+
 function isLocalChar(code: number): boolean {
-  // A-Z a-z 0-9 . _ % + ' -
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 46 || code === 95 || code === 37 || code === 43 || code === 39 || code === 45;
+  return isWordUnit(code) || LOCAL_SPECIALS.has(code);
 }
 
 function isDomainChar(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 46 || code === 45;
+  return isWordUnit(code) || code === 46 || code === 45;
 }
 
 function isLetter(code: number): boolean {
@@ -153,6 +184,12 @@ function scanEmails(text: string, spans: PiiSpan[]): void {
     const at = atSignAt(text, i);
     if (at === 0) continue;
     let start = i;
+    if (text.charCodeAt(i - 1) === 34) {
+      // "jane doe"@uni.ac.uk: the quoted local part, back to its opening quote (never past the previous @).
+      let q = i - 2;
+      while (q >= boundary && text.charCodeAt(q) !== 34 && i - q < 130) q--;
+      if (q >= boundary && text.charCodeAt(q) === 34) start = q;
+    }
     while (start > boundary && isLocalChar(text.charCodeAt(start - 1))) start--;
     while (start < i && text.charCodeAt(start) === 46) start++;
     let end = i + at;
@@ -192,8 +229,7 @@ function validDomain(text: string, from: number, to: number): boolean {
   let lastDot = to - 1;
   while (lastDot > from && text.charCodeAt(lastDot) !== 46) lastDot--;
   if (lastDot <= from || lastDot >= to - 2) return false;
-  for (let j = lastDot + 1; j < to; j++) if (!isLetter(text.charCodeAt(j))) return false;
-  return true;
+  return TLD.test(text.slice(lastDot + 1, to));
 }
 
 /**
@@ -238,7 +274,8 @@ function looksLikePhone(run: string): boolean {
   if (run.startsWith('+')) return true;
   if (run.startsWith('(') && groups >= 2) return true;
   if (groups >= 3) return !isDottedQuad(run);
-  return groups === 1 && run.startsWith('0') && (digits === 10 || digits === 11);
+  // 07700900123, 030 12345678, 06-12345678: national numbers with a trunk 0.
+  return groups <= 2 && run.startsWith('0') && !run.startsWith('00') && (digits === 10 || digits === 11);
 }
 
 function isDottedQuad(run: string): boolean {
@@ -281,12 +318,25 @@ function scanBase64Emails(text: string, spans: PiiSpan[]): void {
       continue;
     }
     const start = i;
-    while (i < n && isBase64Char(text.charCodeAt(i))) i++;
+    // MIME wraps base64 at 76 columns: a line break followed by more base64 continues the run.
+    while (i < n && (isBase64Char(text.charCodeAt(i)) || (isLineBreak(text.charCodeAt(i)) && i + 1 < n && (isBase64Char(text.charCodeAt(i + 1)) || isLineBreak(text.charCodeAt(i + 1)))))) i++;
+    while (i > start && isLineBreak(text.charCodeAt(i - 1))) i--;
     let end = i;
     while (end < n && text.charCodeAt(end) === 61 && end - i < 2) end++;
     if (i - start < MIN_BASE64_RUN) continue;
+    const run = text.slice(start, i).replace(/[\r\n]/g, '');
+    if (run.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(run) && Buffer.from(run, 'hex').toString('latin1').includes('@')) {
+      const found: PiiSpan[] = [];
+      scanEmails(Buffer.from(run, 'hex').toString('latin1').replace(/\0/g, ''), found);
+      if (found.length > 0) {
+        spans.push({ start, end, kind: 'encoded-email' });
+        i = end;
+        continue;
+      }
+    }
     for (let offset = 0; offset < 4; offset++) {
-      const decoded = Buffer.from(text.slice(start + offset, i), 'base64').toString('latin1');
+      // UTF-16 text encodes as base64 with a zero byte beside every ASCII letter.
+      const decoded = Buffer.from(run.slice(offset), 'base64').toString('latin1').replace(/\0/g, '');
       if (!decoded.includes('@')) continue;
       const found: PiiSpan[] = [];
       scanEmails(decoded, found);
@@ -297,6 +347,54 @@ function scanBase64Emails(text: string, spans: PiiSpan[]): void {
     }
     i = end;
   }
+}
+
+function isLineBreak(code: number): boolean {
+  return code === 10 || code === 13;
+}
+
+/** IPv6 addresses: maximal runs of hex digits, colons and dots holding two colons, confirmed by the parser. */
+function scanIpv6(text: string, spans: PiiSpan[]): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isIpv6Char(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let colons = 0;
+    while (i < n && isIpv6Char(text.charCodeAt(i))) if (text.charCodeAt(i++) === 58) colons++;
+    let end = i;
+    while (end > start && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 58) && !(text.charCodeAt(end - 2) === 58)) end--;
+    if (colons >= 2 && end - start <= 45 && isIP(text.slice(start, end)) === 6) spans.push({ start, end, kind: 'ip-address' });
+  }
+}
+
+function isIpv6Char(code: number): boolean {
+  return isHex(code) || code === 58 || code === 46;
+}
+
+/** URLs (http(s)://, www.) whose path leads to one person's page; the whole URL is replaced. */
+function scanPersonalUrls(text: string, spans: PiiSpan[]): void {
+  const lower = text.toLowerCase();
+  let i = 0;
+  while (i < text.length) {
+    const http = lower.indexOf('http', i);
+    const www = lower.indexOf('www.', i);
+    const start = http < 0 ? www : www < 0 ? http : Math.min(http, www);
+    if (start < 0) return;
+    let end = start;
+    while (end < text.length && !isUrlStop(text.charCodeAt(end))) end++;
+    while (end > start && /[.,;:!?)\]]/.test(text[end - 1]!)) end--;
+    const url = text.slice(start, end);
+    if ((url.startsWith('www.') || /^https?:\/\//i.test(url)) && PERSONAL_PATH.test(url)) spans.push({ start, end, kind: 'profile-url' });
+    i = Math.max(end, start + 4);
+  }
+}
+
+function isUrlStop(code: number): boolean {
+  return code <= 32 || code === 34 || code === 39 || code === 60 || code === 62 || code === 96;
 }
 
 /** Sorted by start; a span inside (or overlapping) an earlier, longer-reaching one is dropped. */
@@ -312,4 +410,29 @@ function withoutOverlaps(spans: PiiSpan[]): PiiSpan[] {
     out.push({ ...span });
   }
   return out;
+}
+
+const TITLE_WORD = /^(?:Dr|Prof|Mr|Mrs|Ms|Mx|Sir|Dame)\.?$/;
+const CAPITALISED_WORD = /^\p{Lu}[\p{Ll}'’-]{1,24}$/u;
+/** Lower-case letters then digits, the shape of generated logins (`jshipdoe42`). */
+const LOGIN = /^[a-z]{3,}[a-z._-]{0,30}[0-9]{1,6}$/;
+/** Field names whose short capitalised values are research vocabulary, not people. */
+const RESEARCH_FIELD =
+  /(?:title|keyword|tag|label|category|type|kind|species|strain|drug|treatment|intervention|model|outcome|journal|disease|condition|method|status|state|unit|country|city|institution|organi[sz]ation|group|project|study|section|heading|stage|phase|language|sex|gender|route|anaesthetic|anesthetic|measure|assay)s?$/i;
+
+/**
+ * A whole value shaped like a person's name (two or three capitalised words,
+ * optionally after a title: "Jane Shipwho Doe", "Dr Jane Doe") or like a login
+ * handle ("jshipdoe42"). Used for fields kept wholesale by keep_subtree or a
+ * keeping default, where nobody reviewed the field. Research vocabulary fields
+ * (titles, keywords, species...) are left out: their values are capitalised phrases.
+ */
+export function looksLikePersonOrHandle(value: string, fieldName = ''): PiiKind | null {
+  const text = value.trim();
+  if (text.length < 4 || text.length > 64 || RESEARCH_FIELD.test(fieldName.slice(-NAME_TAIL))) return null;
+  if (LOGIN.test(text)) return 'handle';
+  const words = text.split(/\s+/);
+  const named = TITLE_WORD.test(words[0] ?? '') ? words.slice(1) : words;
+  if (named.length >= 2 && named.length <= 3 && named.every((w) => CAPITALISED_WORD.test(w))) return 'person-name';
+  return null;
 }

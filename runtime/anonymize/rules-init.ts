@@ -13,7 +13,7 @@ import { open, rm } from 'node:fs/promises';
 import { ExitCode, UserError } from '../errors.js';
 import { ARRAY_ELEMENT, MalformedBsonError, walkRawDocument } from './bson-walk.js';
 import { escapeFieldName } from './paths.js';
-import { detectFieldName, detectValue, looksLikePiiKey, type PiiKind } from './pii.js';
+import { detectFieldName, detectValue, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
 import type { CollectionSample } from './sample.js';
 
 const TYPE_NAMES: Record<number, string> = {
@@ -41,6 +41,14 @@ const TYPE_NAMES: Record<number, string> = {
 const OPAQUE_TYPES = new Set(['double', 'objectId', 'bool', 'date', 'null', 'undefined', 'int', 'timestamp', 'long', 'maxKey', 'minKey']);
 /** A subdocument with more distinct keys than this at one path is a map keyed by data. */
 const MAP_KEYS = 50;
+/**
+ * Keys shaped like a C# property or a code identifier. Any other key under a
+ * subdocument (spaces, @, dots, non-ASCII, login-like `jdoe42`) is taken to be
+ * data, and its whole subdocument becomes one `keys: hash` map, so no such
+ * key is written into the skeleton.
+ */
+const FIELD_LIKE_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const LOGIN_LIKE_KEY = /^[a-z]{2,}[0-9]+$/;
 const ID_LIKE_KEY = /^(?:[0-9a-f]{24}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|\d+)$/i;
 
 interface PathInfo {
@@ -52,6 +60,7 @@ interface PathInfo {
   /** 16-byte UUID binaries only (opaque ids). */
   opaqueBinary: boolean;
   isMap: boolean;
+  mapKeys?: number;
 }
 
 interface CollectionInfo {
@@ -118,7 +127,7 @@ function scan(sample: CollectionSample): CollectionInfo {
           const parent = displayPath(path.slice(0, -1));
           let keys = info.keysUnder.get(parent);
           if (!keys) info.keysUnder.set(parent, (keys = new Set()));
-          if (looksLikePiiKey(key) || ID_LIKE_KEY.test(key)) keys.add('\0data');
+          if (!FIELD_LIKE_KEY.test(key) || LOGIN_LIKE_KEY.test(key) || looksLikePiiKey(key) || ID_LIKE_KEY.test(key)) keys.add('\0data');
           if (keys.size <= MAP_KEYS) keys.add(key);
         },
       });
@@ -136,7 +145,7 @@ function scan(sample: CollectionSample): CollectionInfo {
           const path = mapAt ?? displayPath(leaf.path);
           let p = info.paths.get(path);
           if (!p) {
-            p = { types: new Set(), documents: 0, lastDocument: 0, nameKinds: new Set(), valueKinds: new Set(), opaqueBinary: true, isMap: mapAt !== null };
+            p = { types: new Set(), documents: 0, lastDocument: 0, nameKinds: new Set(), valueKinds: new Set(), opaqueBinary: true, isMap: mapAt !== null, mapKeys: mapAt !== null ? [...(info.keysUnder.get(mapAt) ?? [])].filter((k) => k !== '\0data').length : 0 };
             info.paths.set(path, p);
           }
           if (p.lastDocument !== info.documents) {
@@ -148,6 +157,7 @@ function scan(sample: CollectionSample): CollectionInfo {
           const last = leaf.path.filter((s) => s !== ARRAY_ELEMENT).at(-1) ?? '';
           if (mapAt === null) detectFieldName(last).forEach((k) => p.nameKinds.add(k));
           if (leaf.text !== null) detectValue(leaf.text).forEach((k) => p.valueKinds.add(k));
+          if (leaf.text !== null && leaf.isString) { const shape = looksLikePersonOrHandle(leaf.text, last); if (shape) p.valueKinds.add(shape); }
         },
       });
     } catch (error) {
@@ -179,7 +189,7 @@ function displayPath(path: readonly string[]): string {
 function propose(path: string, p: PathInfo): [string, string] {
   const kinds = [...new Set([...p.nameKinds, ...p.valueKinds])].sort();
   const detected = kinds.length > 0 ? `looks like ${kinds.join(', ')}` : '';
-  if (p.isMap) return ['{ transform: mask, keys: hash }', `a map keyed by data${detected ? `; values ${detected}` : ''}`];
+  if (p.isMap) return ['{ transform: mask, keys: hash }', `a map keyed by data (${p.mapKeys ?? 0}${(p.mapKeys ?? 0) > MAP_KEYS ? '+' : ''} distinct keys seen, not shown)${detected ? `; values ${detected}` : ''}`];
   const last = path.split('.').at(-1)!.replace(/\[\]$/, '');
   // hash_email for fields that hold an address; free text that merely contains one is masked (keep + scrub is a human decision).
   if (p.nameKinds.has('email')) return ['hash_email', detected];

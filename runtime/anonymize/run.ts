@@ -4,14 +4,15 @@
  * temp file beside it that is renamed only when everything succeeded.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { pipeline as streamPipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ArchiveWriter, createGzipArchiveWriter, openArchive, writeEvents, type NamespaceWriteSummary } from '../archive/index.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { ArchiveEvent } from '../archive/types.js';
-import { checkedEvents, type SampleSize } from './check-stage.js';
+import type { SampleSize } from './check-stage.js';
 import { anonymizeArchive, type AnonymizeOptions } from './filter.js';
 
 export interface AnonymizeFileOptions extends AnonymizeOptions {
@@ -29,28 +30,36 @@ export interface AnonymizeFileOptions extends AnonymizeOptions {
 export async function anonymizeFile(options: AnonymizeFileOptions): Promise<NamespaceWriteSummary[]> {
   const input = options.input === '-' ? (options.stdin ?? process.stdin) : await openInput(options.input);
   const source = options.input === '-' ? 'stdin' : options.input;
-  const pipeline = async (out: NodeJS.WritableStream) => {
+  const produce = async (out: NodeJS.WritableStream) => {
     const writer = options.gzip ? createGzipArchiveWriter(out) : new ArchiveWriter(out);
-    await writeEvents(anonymizeArchive(withCoverageCheck(openArchive(input, { source }), options), options), writer);
+    // anonymizeArchive runs the coverage check on its input whenever there is a key.
+    const check = options.check ?? { sample: options.coverage?.sample ?? 'all', strict: options.coverage?.strict ?? false };
+    await writeEvents(anonymizeArchive(openArchive(input, { source }), { ...options, check }), writer);
     return writer.end();
   };
   try {
-    if (options.output === '-') return await pipeline(options.stdout ?? process.stdout);
-    return await writeAtomically(options.output, pipeline);
+    if (options.output === '-') return await heldThenStreamed(options.stdout ?? process.stdout, produce);
+    return await writeAtomically(options.output, produce);
   } finally {
     if (options.input !== '-') input.destroy();
   }
 }
 
-/** Runs the coverage check on the way in; a failed check throws before the output is renamed into place. */
-function withCoverageCheck(events: AsyncIterable<ArchiveEvent>, options: AnonymizeFileOptions): AsyncIterable<ArchiveEvent> {
-  if (!options.key) return events;
-  return checkedEvents(events, options.rules, {
-    sample: options.coverage?.sample ?? 'all',
-    strict: options.coverage?.strict ?? false,
-    ...(options.collections ? { collections: options.collections } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
+/**
+ * Stdout cannot be taken back: the output is held in a private temp file until
+ * the whole input has been read, checked and anonymized, and only then copied
+ * to `out`. A refused run therefore writes nothing to a `| mongorestore` pipe.
+ */
+async function heldThenStreamed<T>(out: NodeJS.WritableStream, produce: (out: NodeJS.WritableStream) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'syrf-anonymize-'));
+  try {
+    const held = join(dir, 'output');
+    const result = await writeAtomically(held, produce);
+    await streamPipeline(createReadStream(held, { highWaterMark: 1 << 20 }), out as NodeJS.WritableStream, { end: false });
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function openInput(path: string): Promise<Readable> {

@@ -19,10 +19,13 @@ const MIN_FINDING = 6;
  *  - emails need `@` or `%40`; auth ids `|`; profile URLs `/`; phones, ORCID
  *    iDs and IP addresses digits;
  *  - a base64 run decodes to an `@` only if it holds `Q` (the `@` as a
- *    quad's first byte), one of `A`–`D` (second byte) or `A` (third byte).
+ *    quad's first byte), one of `A`–`D` (second byte) or `A` (third byte);
+ *  - disguised ones need a normalizing character (pii-normalize.ts): `&` `\`
+ *    `=` `[` `(` `{`, a non-ASCII character, or a spelled-out ` at `/` dot `;
+ *    IPv6 addresses a `:`.
  * `test/unit/anonymize/scrub.test.ts` checks this against the detector.
  */
-const MAY_HOLD_FINDING = /[@%|/0-9A-DQ]/;
+const MAY_HOLD_FINDING = /[@%|/0-9A-DQ:&\\=[({\u0080-\uffff]|\s(?:[aA][tT]|[dD][oO][tT])\s/;
 
 /** False when `text` cannot hold anything the detector finds. */
 export function mayHoldFinding(text: string): boolean {

@@ -255,6 +255,10 @@ describe('leak corpus through snapshot --anonymize against the test server', () 
     console.log(`snapshot --anonymize, shipped rules: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
     expect(hits).toEqual([]);
     expect([3, 5]).toContain(result.code);
+    // One clear error (red-team #8 saw an unhandled 'error' event with a stack trace, exit 1).
+    expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(result.stderr).not.toMatch(/Unhandled 'error' event/);
+    expect(result.stderr.match(/^error: /gm)?.length ?? 0).toBe(1);
     expect(Object.keys(outputs).filter((f) => f.endsWith('manifest.json') || f.endsWith('latest.txt'))).toEqual([]);
   }, 300_000);
 

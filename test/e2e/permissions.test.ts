@@ -100,7 +100,7 @@ function checkAgainstRoles(events: CommandStartedEvent[], grants: Record<string,
 describe('the per-PR user roles are enough, and nothing more is used', () => {
   const dir = tempDir();
   const store = `file://${dir.path}`;
-  const key = { SYRF_ANONYMIZATION_KEY: 'permissions-test-key-0123456789abcdefghij-Q7zX2vR9' };
+  const key = { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' };
   let client: MongoClient;
   let events: CommandStartedEvent[] = [];
   let source: string;

@@ -7,7 +7,7 @@ import { killedByFault, runCli, runCliWithFault, repoRoot } from '../support/cli
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
-const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-restore-key-0123456789abcdefghijklmnop-Q7zX2vR9' };
+const KEY = { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' };
 const prDb = () => `syrf_pr_${Math.floor(Math.random() * 1e9)}`;
 
 async function allText(db: Db): Promise<string> {

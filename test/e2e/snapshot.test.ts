@@ -39,7 +39,7 @@ describe('snapshot → list → show → verify', () => {
     );
     expect(snap.stderr).not.toMatch(/unexpected/);
     expect(snap.code, snap.stderr).toBe(0);
-    expect(snap.stdout).toMatch(/snapshot 2026-01-09: 5 collections/);
+    expect(snap.stdout).toMatch(/snapshot 2026-01-09: 6 collections/);
 
     const list = await runCli(['list', '--from', url, '--json'], { env: store.env });
     expect(list.code, list.stderr).toBe(0);
@@ -57,7 +57,7 @@ describe('snapshot → list → show → verify', () => {
     expect(manifest.source.db).toBe(dbName);
     expect(manifest.excludedCollections).toEqual(EXCLUDED.slice().sort());
     const byName = Object.fromEntries(manifest.collections.map((c) => [c.name, c]));
-    expect(Object.keys(byName).sort()).toEqual(['pmInvestigator', 'pmProject', 'pmRiskOfBiasAiJob', 'pmStudy', 'pmSystematicSearch']);
+    expect(Object.keys(byName).sort()).toEqual(['pmDataExportJob', 'pmInvestigator', 'pmProject', 'pmRiskOfBiasAiJob', 'pmStudy', 'pmSystematicSearch']);
     for (const [name, count] of Object.entries(seeded.counts)) {
       if (!EXCLUDED.includes(name)) expect(byName[name]?.documents, name).toBe(count);
     }

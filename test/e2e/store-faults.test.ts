@@ -40,7 +40,7 @@ describe('store reads under network faults (gs:// through a breaking proxy)', ()
     bucket = await createBucket();
     await writeFile(join(work.path, 'rules.yaml'), 'version: 2\nrules:\n  blobs:\n    default: { transform: keep_subtree, reason: random test bytes without personal data }\n');
     const snap = await runCli(['snapshot', '--uri', mongodbUri(), '--db', source, '--to', store(), '--id', '2026-06-01', '--anonymize', '--rules', join(work.path, 'rules.yaml')], {
-      env: { SYRF_GCS_ENDPOINT: gcsEndpoint(), SYRF_ANONYMIZATION_KEY: 'store-faults-key-0123456789abcdefghijklmnop' },
+      env: { SYRF_GCS_ENDPOINT: gcsEndpoint(), SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' },
     });
     expect(snap.code, snap.stderr).toBe(0);
   });

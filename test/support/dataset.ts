@@ -162,6 +162,15 @@ export function buildDataset(options: DatasetOptions): Dataset {
     Model: 'rob-classifier-v2',
     CreatedAt: new Date(epoch + i * 86_400_000),
   }));
+  // Production has export jobs; the shipped rules name them, so the test data has a few.
+  const exportJobs = projects.slice(0, 2).map((p, i) => ({
+    _id: csuuid(random),
+    ProjectId: p._id,
+    Status: pick(random, ['Queued', 'Running', 'Done']),
+    RequestedBy: p.OwnerId,
+    Destination: `exports/${i}/data.csv`,
+    CreatedAt: new Date(epoch + i * 3_600_000),
+  }));
 
   return {
     collections: {
@@ -170,6 +179,7 @@ export function buildDataset(options: DatasetOptions): Dataset {
       pmStudy: studies,
       pmSystematicSearch: searches,
       pmRiskOfBiasAiJob: aiJobs,
+      pmDataExportJob: exportJobs,
       pmAuditLog: auditLog,
       asFileListing: fileListing,
     },

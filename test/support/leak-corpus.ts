@@ -134,13 +134,37 @@ export function leakCorpus(options: CorpusOptions): LeakCorpus {
     options: { validator: { $or: [{ Email: { $exists: true } }, { Owner: carol.email }] } },
   });
 
+  // Red-team #3: personal data in kept free text, disguised (the distinctive part of each is planted).
+  const tok = () => plant('zk' + letters(8));
+  const disguised = [
+    `${tok()}@universität.de`,
+    `${tok()}@uni.xn--p1ai`,
+    `${tok()}＠uni.ac.uk`,
+    `"${tok()} quoted"@uni.ac.uk`,
+    `jane/${tok()}@uni.ac.uk`,
+    `${tok()} at uni dot ac dot uk`,
+    `${tok()} [at] uni [dot] ac [dot] uk`,
+    `${tok()}(at)uni(dot)ac(dot)uk`,
+    `${tok()}&#64;uni.ac.uk`,
+    `${tok()}\\u0040uni.ac.uk`,
+    `${tok()}=40uni.ac.uk`,
+    `${tok()}@uni\u200b.ac.uk`,
+    `bj\u00f6rn.${tok()}\u00f3@uni.is`,
+    plant(`030 ${digits(8)}`),
+    plant(`06-${digits(8)}`),
+    plant(`0131\u2013${digits(3)}\u2013${digits(4)}`),
+    plant(`000${digits(13)}`),
+    `@${tok()}`,
+    `https://www.ed.ac.uk/profile/${tok()}-doe`,
+    `https://www.uni.edu/people/${tok()}`,
+  ];
   const projects: Document[] = [
     {
       _id: uuid(),
       Name: 'Stroke models in rodents',
       ContactEmail: jane.email.toLowerCase(),
       Members: [{ Email: bob.email, Name: `${bob.first} ${bob.last}` }],
-      Description: `Systematic review. Contact ${carol.email} or call ${carol.phone}. ORCID https://orcid.org/${carol.orcid}.`,
+      Description: `Systematic review. Contact ${carol.email} or call ${carol.phone}. ORCID https://orcid.org/${carol.orcid}. ${disguised.join(' ; ')}`,
       ...(ferret ? {} : { 'Contact.Email': dave.email, 'Tags[]': [fay.first] }),
       Owner: ferret ? { Ref: 'pmInvestigator', Email: dave.email } : new DBRef('pmInvestigator', new ObjectId(), undefined, { Email: dave.email } as Document),
     },

@@ -46,6 +46,7 @@ const ZERO_4 = Buffer.alloc(4);
 /** Decimal128 zero: exponent bias 6176 in the high 64 bits (0x3040000000000000). */
 const DECIMAL_ZERO = Buffer.from('00000000000000000000000000004030', 'hex');
 const EMPTY_REGEX = Buffer.from([0, 0]);
+const REGEX_FLAGS = 'ilmsux';
 
 export function maskedText(text: string, context: TransformContext): string {
   return text === '' ? text : `masked-${hexPrefix(context.mac('mask', text), 16)}`;
@@ -55,7 +56,16 @@ export function maskedText(text: string, context: TransformContext): string {
  * The masked form of one scalar element value (bytes[start, end) of `type`),
  * or null when it is kept as it is. Subdocuments and arrays never reach here.
  */
-export function maskScalar(bytes: Buffer, type: number, start: number, end: number, isId: boolean, context: TransformContext): EncodedValue | null {
+/**
+ * `isId`: 'top' for a document's own `_id` (numbers kept: they are the
+ * application's keys), 'nested' for an `_id`/`$id` below the top level (a
+ * number there may be anything, e.g. a phone number: keyed instead), false
+ * for any other value.
+ */
+export type IdPosition = 'top' | 'nested' | false;
+
+export function maskScalar(bytes: Buffer, type: number, start: number, end: number, isId: IdPosition | boolean, context: TransformContext): EncodedValue | null {
+  const id: IdPosition = isId === true ? 'top' : isId;
   switch (type) {
     case T.null:
     case T.undefined:
@@ -63,35 +73,47 @@ export function maskScalar(bytes: Buffer, type: number, start: number, end: numb
     case T.objectId:
     case T.minKey:
     case T.maxKey:
-    case T.dbPointer:
       return null;
+    case T.dbPointer: {
+      // namespace string, then a 12-byte ObjectId: the ObjectId is a reference, the namespace may be anything.
+      const textLength = bytes.readInt32LE(start);
+      if (textLength <= 1) return null;
+      const namespace = bytes.toString('utf8', start + 4, start + 4 + textLength - 1);
+      return { type, bytes: Buffer.concat([encodeString(maskedText(namespace, context)), bytes.subarray(start + 4 + textLength, end)]) };
+    }
     case T.double:
-      if (isId) return null;
+      if (id === 'top') return null;
+      if (id === 'nested') return keyedNumber(bytes, type, start, end, context);
       return bytes.compare(ZERO_8, 0, 8, start, end) === 0 ? null : { type, bytes: ZERO_8 };
     case T.int32:
-      if (isId) return null;
+      if (id === 'top') return null;
+      if (id === 'nested') return keyedNumber(bytes, type, start, end, context);
       return bytes.compare(ZERO_4, 0, 4, start, end) === 0 ? null : { type, bytes: ZERO_4 };
     case T.int64:
     case T.timestamp:
     case T.date:
-      if (isId) return type === T.date ? keyedId(bytes, type, start, end, context) : null;
+      if (id === 'top') return type === T.date ? keyedId(bytes, type, start, end, context) : null;
+      if (id === 'nested') return type === T.int64 ? keyedNumber(bytes, type, start, end, context) : keyedId(bytes, type, start, end, context);
       return bytes.compare(ZERO_8, 0, 8, start, end) === 0 ? null : { type, bytes: ZERO_8 };
     case T.decimal128:
-      if (isId) return null;
+      if (id === 'top') return null;
+      if (id === 'nested') return keyedNumber(bytes, type, start, end, context);
       return { type, bytes: DECIMAL_ZERO };
     case T.string:
     case T.code:
     case T.symbol: {
       if (end - start === 5) return null; // the empty string
       const text = bytes.toString('utf8', start + 4, end - 1);
-      return { type, bytes: encodeString(`masked-${hexPrefix(context.mac('mask', text), isId ? 24 : 16)}`) };
+      return { type, bytes: encodeString(`masked-${hexPrefix(context.mac('mask', text), id ? 24 : 16)}`) };
     }
     case T.regex: {
       // pattern NUL flags NUL: the flags are syntax, the pattern may be data.
       const patternEnd = bytes.indexOf(0, start);
       const pattern = bytes.toString('utf8', start, patternEnd);
       const masked = pattern === '' ? '' : `masked-${hexPrefix(context.mac('mask', pattern), 16)}`;
-      const flags = bytes.subarray(patternEnd + 1, end);
+      // Only flag letters MongoDB knows, sorted and once each: anything else after the pattern may be data.
+      const given = bytes.toString('latin1', patternEnd + 1, end - 1);
+      const flags = Buffer.from([...REGEX_FLAGS].filter((flag) => given.includes(flag)).join('') + '\0', 'latin1');
       return { type, bytes: masked === '' ? Buffer.concat([EMPTY_REGEX.subarray(0, 1), flags]) : Buffer.concat([Buffer.from(masked + '\0', 'utf8'), flags]) };
     }
     case T.codeWithScope: {
@@ -107,7 +129,7 @@ export function maskScalar(bytes: Buffer, type: number, start: number, end: numb
       return { type, bytes: out };
     }
     case T.binary:
-      return maskBinary(bytes, start, end, isId, context);
+      return maskBinary(bytes, start, end, id !== false, context);
     default:
       return null;
   }
@@ -122,6 +144,36 @@ function keyedId(bytes: Buffer, type: number, start: number, end: number, contex
   out[6] = 0;
   out[7] = 0;
   return { type, bytes: out };
+}
+
+/** A keyed number of the same BSON type, for a number used as a nested identifier: unique like the original, unrelated to it. */
+function keyedNumber(bytes: Buffer, type: number, start: number, end: number, context: TransformContext): EncodedValue {
+  const mac = context.mac('mask:id', `${type}:${bytes.toString('hex', start, end)}`);
+  const value = mac.readUInt32BE(0) * 0x200000 + (mac.readUInt32BE(4) & 0x1fffff); // < 2^53
+  switch (type) {
+    case T.int32: {
+      const out = Buffer.allocUnsafe(4);
+      out.writeInt32LE(mac.readUInt32BE(0) & 0x7fffffff, 0);
+      return { type, bytes: out };
+    }
+    case T.double: {
+      const out = Buffer.allocUnsafe(8);
+      out.writeDoubleLE(value, 0);
+      return { type, bytes: out };
+    }
+    case T.int64: {
+      const out = Buffer.allocUnsafe(8);
+      out.writeBigInt64LE(BigInt(value), 0);
+      return { type, bytes: out };
+    }
+    default: {
+      // Decimal128 of a non-negative integer below 2^53: coefficient in the low bits, exponent 0 (bias 6176).
+      const out = Buffer.alloc(16);
+      out.writeBigUInt64LE(BigInt(value), 0);
+      out.writeBigUInt64LE(0x3040000000000000n, 8);
+      return { type: T.decimal128, bytes: out };
+    }
+  }
 }
 
 function maskBinary(bytes: Buffer, start: number, end: number, isId: boolean, context: TransformContext): EncodedValue | null {

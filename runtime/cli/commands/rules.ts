@@ -59,13 +59,14 @@ export function registerRulesCommand(program: Command): void {
     .requiredOption('--rules <file>', 'anonymization rules file')
     .option('--no-strict', 'report rules that match nothing as warnings instead of problems')
     .option('--json', 'machine-readable output')
-    .action(async (opts: SourceOptions & { rules: string; strict: boolean }, cmd: Command) => {
+    .option('--show-unnamed-names', 'print field/collection names no rule contains (they come from the data: only on a trusted terminal)')
+    .action(async (opts: SourceOptions & { rules: string; strict: boolean; showUnnamedNames?: boolean }, cmd: Command) => {
       const logger = loggerFor(cmd);
       const loaded = await loadRules(opts.rules);
       const source = chooseSource(opts);
       logger.info(`checking ${describeSource(source)}`, { perCollection: String(opts.sample) });
       const collections = parseList(opts.collections);
-      const report = await checkSource(source, loaded, { sample: opts.sample, strict: opts.strict, ...(collections ? { collections } : {}) });
+      const report = await checkSource(source, loaded, { sample: opts.sample, strict: opts.strict, showUnnamedNames: opts.showUnnamedNames === true, ...(collections ? { collections } : {}) });
       if (opts.json) printJson(report);
       else process.stdout.write(formatCoverage(report));
       refuseOnFindings(report, opts.rules);

@@ -79,7 +79,7 @@ async function roundTrip(events: ArchiveEvent[], yaml: string): Promise<Buffer[]
     yield bytes;
   }
   const archive = await write(source());
-  const anonymized = await write(anonymizeArchive(readArchive(chunks(archive)), { rules: rules(yaml), key: TEST_KEY }));
+  const anonymized = await write(anonymizeArchive(readArchive(chunks(archive)), { rules: rules(yaml), key: TEST_KEY, check: false /* the engine alone: these rules keep emails on purpose */ }));
   const out: Buffer[] = [];
   for await (const event of readArchive(chunks(anonymized))) if (event.type === 'segment') out.push(...event.documents.map((d) => Buffer.from(d)));
   return out;

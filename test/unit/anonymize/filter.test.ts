@@ -67,7 +67,8 @@ describe('anonymizeArchive pass-through and dropping', () => {
     const events: ArchiveEvent[] = [base, { type: 'segment', db: DB, collection: 'system.buckets.metrics', documents: [bson(bucket)] }, eof('system.buckets.metrics'), eof('metrics'), eof('byUser')];
     const error = await run(events, { rulesYaml: 'rules: { pmProject: {} }' }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/syrftest\.metrics \(timeseries\), syrftest\.byUser \(view\)/);
-    const out = await run(events, { rulesYaml: 'rules: { system.buckets.metrics: { fields: { _id: { transform: keep, reason: bucket id } } }, byUser: {} }' });
+    // check: false: the coverage check's naming of time-series collections is tested with the check.
+    const out = await run(events, { rulesYaml: 'rules: { system.buckets.metrics: { fields: { _id: { transform: keep, reason: bucket id } } }, byUser: {} }', check: false });
     const docs = out.flatMap((e) => (e.type === 'segment' ? e.documents : []));
     expect(docs).toHaveLength(1);
     expect(docs[0]!.toString('latin1')).not.toMatch(/jane|Jane Doe/i);
@@ -105,25 +106,33 @@ describe('anonymizeArchive pass-through and dropping', () => {
     const secret = 'jane.doe@uni.ac.uk';
     const metadata = buildCollectionMetadata({
       collectionName: 'pmInvestigator',
-      options: { validator: { Email: { $ne: secret } }, validationLevel: 'strict' },
+      options: { validator: { Email: { $ne: secret } }, validationLevel: 'strict', comment: secret, storageEngine: { wiredTiger: { configString: secret } }, collation: { locale: 'janelocale' } },
+      uuid: '0123456789abcdef0123456789abcdef',
       indexes: [
         { v: 2, key: { _id: 1 }, name: '_id_' },
         { v: 2, key: { Email: 1 }, name: `by ${secret}`, unique: true, partialFilterExpression: { Email: { $eq: secret }, Active: { $exists: true } } },
         { v: 2, key: { [`Prefs.${secret}`]: 1 }, name: 'prefs' },
+        // Red team #6: option keys nobody vetted, and paths the rules do not name.
+        { v: 2, key: { Jane_Keyfield: 1 }, name: 'k' },
+        { v: 2, key: { Email: -1 }, name: 'c', comment: secret, storageEngine: { wiredTiger: { configString: secret } }, collation: { locale: 'janelocale' } },
+        { v: 2, key: { Email: 1, Active: 1 }, name: 'p', partialFilterExpression: { 'Subs.janepfe': { $exists: true } } },
       ],
     });
     const view = buildCollectionMetadata({ collectionName: 'admins', type: 'view', options: { viewOn: 'pmInvestigator', pipeline: [{ $match: { Email: secret } }, { $project: { Email: 1 } }] }, indexes: [] });
     const events: ArchiveEvent[] = [
-      { ...prelude(), namespaces: [{ ...namespace('pmInvestigator'), metadata }, { ...namespace('admins', 'view'), metadata: view }] } as ArchiveEvent,
+      { ...prelude(), header: { concurrentCollections: 4, version: '0.1', serverVersion: '7.0.12-janehdr', toolVersion: 'janetool' }, namespaces: [{ ...namespace('pmInvestigator'), metadata }, { ...namespace('admins', 'view'), metadata: view }] } as ArchiveEvent,
       eof('pmInvestigator'),
       eof('admins'),
     ];
-    const out = await run(events, { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email } }, admins: {} }' });
+    const out = await run(events, { rulesYaml: 'rules: { pmInvestigator: { fields: { Email: hash_email, Active: { transform: keep, reason: a flag } } }, admins: {} }' });
     const first = out[0]!;
     const text = first.type === 'prelude' ? first.namespaces.map((n) => n.metadata).join('\n') : '';
-    expect(text).not.toMatch(/jane/i);
+    expect(text).not.toMatch(/jane|Jane_Keyfield|0123456789abcdef0123456789abcdef/i);
+    expect(first.type === 'prelude' && first.header).toMatchObject({ serverVersion: '7.0.12', toolVersion: 'syrf-db' });
     const scrubbed = first.type === 'prelude' ? parseCollectionMetadata(first.namespaces[0]!.metadata) : null;
-    expect(scrubbed!.indexes.map((i) => i.name)).toEqual(['_id_', 'Email_1', expect.stringMatching(/masked-[0-9a-f]{16}_1$/)]);
+    // Indexes on paths the rules do not name (Prefs.<email>, Jane_Keyfield, a partial filter on Subs...) are left out.
+    expect(scrubbed!.indexes.map((i) => i.name)).toEqual(['_id_', 'Email_1', 'Email_-1']);
+    expect(Object.keys(scrubbed!.indexes[2]!).sort()).toEqual(['key', 'name', 'v']);
     expect(scrubbed!.indexes[1]!.partialFilterExpression).toEqual({ Email: { $eq: expect.stringMatching(/@anonymized\.syrf\.local$/) }, Active: { $exists: true } });
     expect(scrubbed!.options).toEqual({});
   });

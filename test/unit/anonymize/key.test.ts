@@ -40,6 +40,12 @@ describe('loadAnonymizationKey', () => {
     ['one character dominating', 'k'.repeat(40) + 'Q9v7s2LmX0pZ4tR8'],
     ['a short alphabet (digits only)', '31415926535897932384626433832795028841971693993751'],
     ['too few characters for 256 bits', 'q3V9xY1bZ7mK0pT4rW8sN2dF6hJ5lC3gA9'],
+    // Red team: text-like keys that the length × alphabet estimate accepted.
+    ['a digit sequence (valid hex)', '0123456789'.repeat(8)],
+    ['the alphabet in order (valid base64)', 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'],
+    ['a passphrase of dictionary words', 'correct horse battery staple correct horse battery staple!'],
+    ['a descriptive sentence', 'syrf-anonymization-key-2026-production-do-not-share!'],
+    ['32 repeated bytes in hex', 'ab'.repeat(32) + '01'.repeat(32)],
   ])('refuses a key without 256 bits of entropy: %s, and says how to make one without echoing it', async (_what, weak) => {
     const error = await loadAnonymizationKey({ env: { SYRF_ANONYMIZATION_KEY: weak } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
