@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   try {
     await client.connect();
     // Builds the snapshots (and measures nothing else worth keeping: one run, tiny).
-    await benchPreviewEditions({ client, uri: server.uri, work, projectRoot, key: Buffer.from('syrf-db-tools-benchmark-key-not-a-secret-0123456789'), studies: Math.round(args.studies / 4), runs: 1, cli: compiledCli(), log: () => {} });
+    await benchPreviewEditions({ client, uri: server.uri, work, projectRoot, key: Buffer.from('HNclIcZ6u8rb8JMsrbfVszJE3c1D9BiBIzYOpOC/bI1HIa2lw1QNKvBFBehQDJWO'), studies: Math.round(args.studies / 4), runs: 1, cli: compiledCli(), log: () => {} });
     const store = new FileStore(join(work, 'preview-1x'));
     const seconds = new Map<number, number[]>([[1, []], [2, []], [4, []]]);
     for (let run = 0; run < args.serverRuns; run++) {

@@ -13,7 +13,7 @@ import { benchPreviewEditions, previewRows } from './preview-bench.js';
 import { formatTerminalTable } from './report.js';
 import { openBenchServer } from './server.js';
 
-const BENCH_KEY = 'syrf-db-tools-benchmark-key-not-a-secret-0123456789';
+const BENCH_KEY = 'HNclIcZ6u8rb8JMsrbfVszJE3c1D9BiBIzYOpOC/bI1HIa2lw1QNKvBFBehQDJWO';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {

@@ -30,7 +30,7 @@ const SOURCE_DB = 'syrf_bench';
 const GZIP_LEVEL = 6;
 const SNAPSHOT_ID = '2026-01-01-bench';
 /** A fixed, public key: the bench measures speed, its pseudonyms protect nothing. */
-const BENCH_KEY = 'syrf-db-tools-benchmark-key-not-a-secret-0123456789';
+const BENCH_KEY = 'HNclIcZ6u8rb8JMsrbfVszJE3c1D9BiBIzYOpOC/bI1HIa2lw1QNKvBFBehQDJWO';
 const RSS_TARGET_DB = 'syrf_pr_9003';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

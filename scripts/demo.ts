@@ -16,7 +16,8 @@ const workDir = join(root, '.syrf-db', 'demo');
 const store = `file://${join(workDir, 'store')}`;
 const sourceDb = 'syrftest_demo';
 const studies = Number(process.env.DEMO_STUDIES ?? 2000);
-const demoKey = 'demo-only-key-never-use-in-production-0123456789';
+// Demo only: a key published in the repository protects nothing; production keys come from a Secret.
+const demoKey = 'jZHfoe/R4UeygFdHlSg6+LhITw7vnQBPdem519IDHcfRLgidxQC2ytST9s16RCdc';
 
 function cli(title: string, args: string[], env: Record<string, string> = {}): void {
   process.stdout.write(`\n$ syrf-db ${args.join(' ')}\n`);

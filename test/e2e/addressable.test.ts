@@ -26,7 +26,7 @@ import { CountingStore } from '../support/counting-store.js';
 import { seedDataset } from '../support/dataset.js';
 import { connectMongo, createBucket, fakeGcsStorage, gcsEndpoint, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
-const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-addressable-key-0123456789abcdefghijklmn' };
+const KEY = { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' };
 const ID = '2026-02-01';
 const prDb = () => `syrf_pr_${Math.floor(Math.random() * 1e9)}`;
 

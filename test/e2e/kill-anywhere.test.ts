@@ -14,7 +14,7 @@ import { killedByFault, runCli, runCliWithFault, type CliResult } from '../suppo
 import { prng } from '../support/dataset.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
-const KEY = { SYRF_ANONYMIZATION_KEY: 'kill-anywhere-key-0123456789abcdefghijklmnop' };
+const KEY = { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' };
 const COLLECTIONS = ['alpha', 'b.dotted', 'gamma', 'delta'];
 const DOCS = { A: 30, B: 45 } as const;
 type Version = keyof typeof DOCS;

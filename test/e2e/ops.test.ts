@@ -18,7 +18,7 @@ import { seedDataset } from '../support/dataset.js';
 import { tempDir } from '../support/servers.js';
 import { ensureServerBinaries, startFerretDb, type RunningServer } from '../servers/servers.js';
 
-const KEY = { SYRF_ANONYMIZATION_KEY: 'e2e-ops-key-0123456789abcdefghijklmnopqrstuv' };
+const KEY = { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' };
 const SOURCE_DB = 'syrfsrc_ops';
 /** The path carries the credential, as Slack's does; it must never be printed. */
 const HOOK_SECRET = 'T0001/B0002/s3cr3t-webhook-token-do-not-print';

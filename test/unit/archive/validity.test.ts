@@ -145,7 +145,7 @@ describe('through the CLI', () => {
     const out = join(root, 'out');
     const anonymize = await runCli(
       ['anonymize', '--rules', 'rules/anonymization-rules.yaml', '--input', join(root, 'store/prod/2026-01-09/dump.gz'), '--output', join(out, 'x.archive')],
-      { env: { SYRF_ANONYMIZATION_KEY: 'k'.repeat(64) } },
+      { env: { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' } },
     );
     expect(anonymize.code).not.toBe(0);
     expect(anonymize.stderr).not.toMatch(/\n\s+at /);

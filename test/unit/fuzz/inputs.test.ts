@@ -227,7 +227,7 @@ describe('fuzzing untrusted inputs (seeded, bounded)', () => {
           await writeFile(rulesFile, rulesText);
           await writeFile(body, bodyText);
           const results = await Promise.all([
-            runCli(['anonymize', '--rules', rulesFile, '--input', input, '--output', join(caseDir, 'out.archive')], { env: { SYRF_ANONYMIZATION_KEY: 'k'.repeat(64) } }),
+            runCli(['anonymize', '--rules', rulesFile, '--input', input, '--output', join(caseDir, 'out.archive')], { env: { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' } }),
             runCli(['preview-config', '--pr-body', body, '--rules', rulesFile]),
           ]);
           for (const result of results) {
