@@ -234,7 +234,7 @@ describe('restore and clone through the real servers', () => {
       expect(unknownId.stderr).toMatch(/snapshot "2025-12-31" does not exist[\s\S]*complete snapshots: 2026-01-09/);
       const unknownCollection = await runCli(['restore', '--from', store(), '--uri', mongodbUri(), '--target', prDb(), '--collections', 'pmStudy,pmStduy']);
       expect(unknownCollection.code).toBe(2);
-      expect(unknownCollection.stderr).toMatch(/has no collection "pmStduy"[\s\S]*available: pmInvestigator, pmProject/);
+      expect(unknownCollection.stderr).toMatch(/has no collection "pmStduy"[\s\S]*available: pmDataExportJob, pmInvestigator, pmProject/);
     });
   });
 

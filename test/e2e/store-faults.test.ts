@@ -56,7 +56,8 @@ describe('store reads under network faults (gs:// through a breaking proxy)', ()
     const verify = await runCli(['verify', '2026-06-01', '--from', store()], { env: { SYRF_GCS_ENDPOINT: broken.url, ...FAST } });
     expect(verify.code, verify.stderr).toBe(0);
     expect(broken.broken()).toBe(2);
-    expect(verify.stderr).toMatch(/failed at byte \d+ \(no data for 1500 ms\); retry 1 of/);
+    // A reset surfaces either as a socket error or as a stream that goes quiet (the idle timeout); both resume.
+    expect(verify.stderr).toMatch(/failed at byte \d+ \([^)]+\); retry 1 of/);
   });
 
   it('a restore through resets succeeds and leaves no snapshot copy in its work directory', async () => {
