@@ -13,6 +13,7 @@
 import { BSON, Binary, BSONRegExp, BSONSymbol, Code, DBRef, Decimal128, Double, Int32, Long, ObjectId, Timestamp, type Document } from 'bson';
 import { PassThrough } from 'node:stream';
 import { ArchiveWriter, buildCollectionMetadata } from '../../runtime/archive/index.js';
+import { prng } from './dataset.js';
 
 export interface CorpusCollection {
   name: string;
@@ -35,18 +36,6 @@ export interface CorpusOptions {
   rareOf?: number;
   /** Only what FerretDB stores (for e2e through the test server). */
   ferretSafe?: boolean;
-}
-
-/** Mulberry32: small, seeded, good enough to vary test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Person {
