@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogFormat, type Logger } from '../ops/log.js';
 import { ExitCode, UserError, isUserError } from '../errors.js';
 import { redactSecrets } from '../ops/redact.js';
-import type { GlobalOptions } from './program.js';
+import type { GlobalOptions } from './options.js';
 
 /** Options shared by every command, read from the root program. */
 export function loggerFor(command: Command): Logger {

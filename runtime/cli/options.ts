@@ -12,3 +12,10 @@ export function parsePositive(value: string): number {
   if (n === 0) throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
   return n;
 }
+
+/** Options every command inherits from the root program. */
+export interface GlobalOptions {
+  logFormat?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}

@@ -7,13 +7,6 @@ import { ExitCode } from '../errors.js';
 import { toolVersion } from '../version.js';
 import { registerCommands } from './commands/index.js';
 
-/** Options every command inherits from the root program. */
-export interface GlobalOptions {
-  logFormat?: string;
-  quiet?: boolean;
-  verbose?: boolean;
-}
-
 export interface BuildProgramOptions {
   /**
    * What happens when commander itself ends the run (help, version, a usage
