@@ -8,8 +8,9 @@
  * huge projects, many small ones), and study documents have a long tail
  * (most carry a handful of annotations, a few carry hundreds).
  */
-import { Binary, Int32, ObjectId, type Document } from 'bson';
-import { DOMAINS, FIRST, LAST, csuuid, pick, prng } from '../test/support/dataset.js';
+import { Binary, Int32, type Document } from 'bson';
+import { DOMAINS, FIRST, LAST } from '../test/support/dataset.js';
+import { csuuid, objectIdOf, pick, seededRandom, type Random } from '../test/support/random.js';
 
 export interface BenchCollection {
   name: string;
@@ -26,8 +27,6 @@ const WORDS = (
 ).split(' ');
 const EPOCH = Date.UTC(2018, 0, 1);
 
-type Random = () => number;
-
 function sentence(random: Random, words: number): string {
   const out = new Array<string>(words);
   for (let i = 0; i < words; i++) out[i] = pick(random, WORDS);
@@ -36,10 +35,6 @@ function sentence(random: Random, words: number): string {
 
 function date(random: Random): Date {
   return new Date(EPOCH + Math.floor(random() * 2e11));
-}
-
-function objectIdOf(n: number): ObjectId {
-  return new ObjectId(Buffer.from(n.toString(16).padStart(24, '0'), 'hex'));
 }
 
 interface Investigator {
@@ -58,7 +53,7 @@ interface Project {
 
 /** Small collections the big ones refer to: built once, a few thousand entries even at large scales. */
 function people(seed: number, studies: number): { investigators: Array<Investigator & Document>; projects: Array<Project & Document> } {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const investigatorCount = Math.max(5, Math.ceil(studies / 20));
   const projectCount = Math.max(3, Math.ceil(studies / 50));
   const investigators = Array.from({ length: investigatorCount }, (_, i) => {
@@ -123,7 +118,7 @@ function zipfPicker(count: number): (random: Random) => number {
 }
 
 function* studies(seed: number, count: number, projects: Project[]): Generator<Document> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const projectIndex = zipfPicker(projects.length);
   for (let i = 0; i < count; i++) {
     const project = projects[projectIndex(random)]!;
@@ -176,7 +171,7 @@ export function benchDataset(options: { studies: number; seed?: number }): Bench
       count: projects.length,
       indexes: [{ key: { ProjectId: 1 }, name: 'ProjectId_1' }],
       documents: function* () {
-        const random = prng(seed + 2);
+        const random = seededRandom(seed + 2);
         for (let i = 0; i < projects.length; i++) {
           yield { _id: objectIdOf(i), ProjectId: projects[i]!._id, Name: `Search ${i}`, Query: `(${pick(random, WORDS)} OR ${pick(random, WORDS)}) AND ${pick(random, WORDS)}`, RunAt: date(random) };
         }
@@ -187,7 +182,7 @@ export function benchDataset(options: { studies: number; seed?: number }): Bench
       count: auditCount,
       indexes: [],
       documents: function* () {
-        const random = prng(seed + 3);
+        const random = seededRandom(seed + 3);
         for (let i = 0; i < auditCount; i++) {
           const who = investigators[i % investigators.length]!;
           yield { _id: objectIdOf(1_000_000 + i), UserEmail: who.Email, Action: pick(random, ['login', 'export', 'delete']), At: new Date(EPOCH + i * 1000), Ip: `10.0.${i % 255}.${(i * 7) % 255}` };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killedByFault, runCli, runCliWithFault, type CliResult } from '../support/cli.js';
-import { prng } from '../support/dataset.js';
+import { seededRandom } from '../support/random.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
 
 const KEY = { SYRF_ANONYMIZATION_KEY: 'n7Rk2Qx9LvB4mT8wZ1cY6pH3dF5gJ0sAq8Ue2Xi7oW4tN9bK3yV6zM1rC5aE0hG' };
@@ -52,7 +52,7 @@ const PLANNED: Fault[] = [
 
 /** Seeded extra points: any point, any hit count that is certainly reached. */
 function seededFaults(count: number, seed: number): Fault[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const points: Array<[string, number]> = [
     ['restore.load.batch', COLLECTIONS.length],
     ['restore.swap.after-rename', COLLECTIONS.length],

@@ -11,7 +11,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressableArchiveWriter } from '../../runtime/archive/addressable-writer.js';
 import { buildCollectionMetadata } from '../../runtime/archive/metadata.js';
-import { fixtureDataset } from '../fixtures/archive/dataset.js';
+import { fixtureDataset } from '../support/fixture-dataset.js';
 import { canonicalDocuments, canonicalIndexes, describeDatabase, findMongoTools, runTool, type CollectionSnapshot } from '../fixtures/archive/mongo-tools.js';
 import { startIndexNsProxy } from '../support/index-ns-proxy.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCollectionMetadata, parseCollectionMetadata } from '../../runtime/archive/metadata.js';
 import { openArchive } from '../../runtime/archive/reader.js';
 import { createGzipArchiveWriter } from '../../runtime/archive/writer.js';
-import { fixtureDataset } from '../fixtures/archive/dataset.js';
+import { fixtureDataset } from '../support/fixture-dataset.js';
 import {
   canonicalDocuments,
   canonicalIndexes,

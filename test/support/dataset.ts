@@ -6,8 +6,9 @@
  * the benchmark. Nothing here stays within FerretDB's limits by accident:
  * no nested arrays, no Decimal128, no dotted keys.
  */
-import { Binary, ObjectId, type Document } from 'bson';
+import { ObjectId, type Document } from 'bson';
 import type { Db } from 'mongodb';
+import { csuuid, objectIdOf, pick, seededRandom } from './random.js';
 
 export interface DatasetOptions {
   /** Number of studies; every other collection scales with it. */
@@ -26,29 +27,6 @@ export const LAST = ['Anderson', 'Baptiste', 'Carvalho', 'Dubois', 'Eriksen', 'F
 export const DOMAINS = ['ed.ac.uk', 'ucl.ac.uk', 'charite.de', 'karolinska.se', 'uni-heidelberg.de'];
 const WORDS = 'stroke ischaemia rodent model infarct volume neuroprotection outcome blinded randomised allocation sham hypothermia dose treatment cohort bias reporting systematic review meta analysis effect size'.split(' ');
 
-/** mulberry32: tiny, fast and good enough for reproducible test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** C#'s legacy GUID encoding (BSON binary subtype 3), as the SyRF app stores ids. */
-export function csuuid(random: () => number): Binary {
-  const bytes = Buffer.alloc(16);
-  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(random() * 256);
-  return new Binary(bytes, Binary.SUBTYPE_UUID_OLD);
-}
-
-export function pick<T>(random: () => number, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
-}
-
 function sentence(random: () => number, words: number): string {
   return Array.from({ length: words }, () => pick(random, WORDS)).join(' ');
 }
@@ -60,7 +38,7 @@ export interface Dataset {
 
 /** Builds the whole dataset in memory; fine for the test and demo scales (up to ~100k documents). */
 export function buildDataset(options: DatasetOptions): Dataset {
-  const random = prng(options.seed ?? 20260109);
+  const random = seededRandom(options.seed ?? 20260109);
   const investigatorCount = Math.max(5, Math.ceil(options.studies / 20));
   const projectCount = Math.max(3, Math.ceil(options.studies / 50));
   const pii = new Set<string>();
@@ -118,7 +96,7 @@ export function buildDataset(options: DatasetOptions): Dataset {
   };
 
   const searches = projects.map((p, i) => ({
-    _id: new ObjectId(Buffer.from(i.toString(16).padStart(24, '0'), 'hex')),
+    _id: objectIdOf(i),
     ProjectId: p._id,
     Name: `Search ${i}`,
     Query: `(${pick(random, WORDS)} OR ${pick(random, WORDS)}) AND ${pick(random, WORDS)}`,
@@ -136,7 +114,7 @@ export function buildDataset(options: DatasetOptions): Dataset {
       Year: 1990 + Math.floor(random() * 36),
       Doi: `10.${1000 + (i % 9000)}/syrf.${i}`,
       Annotations: Array.from({ length: Math.floor(random() * 6) }, (_, a) => ({
-        QuestionId: new ObjectId(Buffer.from((a + 1).toString(16).padStart(24, '0'), 'hex')),
+        QuestionId: objectIdOf(a + 1),
         AnnotatorId: project.Members[a % project.Members.length]!.InvestigatorId,
         Answer: pick(random, ['Yes', 'No', 'Unclear', String(Math.floor(random() * 100))]),
         Notes: random() < 0.3 ? sentence(random, 12) : null,

@@ -13,7 +13,7 @@
 import { BSON, Binary, BSONRegExp, BSONSymbol, Code, DBRef, Decimal128, Double, Int32, Long, ObjectId, Timestamp, type Document } from 'bson';
 import { PassThrough } from 'node:stream';
 import { ArchiveWriter, buildCollectionMetadata } from '../../runtime/archive/index.js';
-import { prng } from './dataset.js';
+import { seededRandom } from './random.js';
 
 export interface CorpusCollection {
   name: string;
@@ -48,7 +48,7 @@ interface Person {
 }
 
 export function leakCorpus(options: CorpusOptions): LeakCorpus {
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const letters = (n: number) => Array.from({ length: n }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('');
   const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(random() * 10))).join('');
   const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);

@@ -11,7 +11,7 @@ import { crc64 } from '../../../runtime/archive/crc64.js';
 import { ArchiveFormatError } from '../../../runtime/archive/errors.js';
 import { openArchive, readArchive } from '../../../runtime/archive/reader.js';
 import type { ArchiveEvent } from '../../../runtime/archive/types.js';
-import { seededRandom } from '../../fixtures/archive/dataset.js';
+import { seededRandom } from '../../support/random.js';
 import { HEADER, bson, namespace, writeArchive } from './helpers.js';
 
 const CASES = 2000;

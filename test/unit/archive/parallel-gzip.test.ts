@@ -4,11 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createParallelGzip } from '../../../runtime/archive/parallel-gzip.js';
-import { prng } from '../../support/dataset.js';
+import { seededRandom } from '../../support/random.js';
 
 /** Compressible but not trivially so: words with random noise, like archive text. */
 function sampleBytes(length: number, seed: number): Buffer {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const out = Buffer.alloc(length);
   for (let i = 0; i < length; i++) out[i] = random() < 0.8 ? 97 + Math.floor(random() * 6) : Math.floor(random() * 256);
   return out;
@@ -16,7 +16,7 @@ function sampleBytes(length: number, seed: number): Buffer {
 
 /** Splits `data` into chunks of uneven sizes, as a stream would deliver them. */
 function unevenChunks(data: Buffer, seed: number): Buffer[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const chunks: Buffer[] = [];
   for (let offset = 0; offset < data.length; ) {
     const size = 1 + Math.floor(random() * 40_000);

@@ -16,7 +16,7 @@ import { buildCollectionMetadata } from '../../../runtime/archive/metadata.js';
 import { runCli } from '../../support/cli.js';
 import { archiveOf, patchBytes, storeSnapshot } from '../../support/stored-snapshot.js';
 import { MemorySink, collect, rejection, split } from './helpers.js';
-import { seededRandom } from '../../fixtures/archive/dataset.js';
+import { seededRandom } from '../../support/random.js';
 
 const EXACT = { promoteValues: false, promoteLongs: false, promoteBuffers: false, bsonRegExp: true } as const;
 

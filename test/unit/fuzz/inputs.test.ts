@@ -20,7 +20,7 @@ import { checkManifestTrust, generateSigningKeyPair, parseSigningKey, PUBLIC_KEY
 import { plausiblePseudonyms } from '../../../runtime/snapshot/plausibility.js';
 import { verifySnapshot } from '../../../runtime/snapshot/verify.js';
 import { openStore } from '../../../runtime/store/open.js';
-import { seededRandom } from '../../fixtures/archive/dataset.js';
+import { seededRandom } from '../../support/random.js';
 import { runCli } from '../../support/cli.js';
 import { archiveOf, storeSnapshot } from '../../support/stored-snapshot.js';
 import { split } from '../archive/helpers.js';
