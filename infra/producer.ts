@@ -9,13 +9,12 @@ import {
   type Built,
   globalCliArgs,
   hardenedContainer,
-  jobPodSpec,
   mongoUriEnv,
   pushgatewayArgs,
   rulesVolume,
-  standardLabels,
 } from './workload.js';
 import { notifyEnv } from './ops-config.js';
+import { scheduledJobSpec } from './scheduled-job.js';
 
 /**
  * The nightly snapshot producer. Two steps in one pod, in order, without a
@@ -61,48 +60,28 @@ export function pruneArgs(config: ProducerConfig): string[] {
 export function cronJobSpec(config: ProducerConfig, rulesConfigMapName: string): Built<ICronJob, 'metadata' | 'spec'> {
   const rules = rulesVolume(rulesConfigMapName);
   const key = anonymizationKeyVolume();
-  const labels = standardLabels('snapshot-producer');
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'CronJob',
-    metadata: { name: PRODUCER_CRONJOB, namespace: config.namespace, labels },
-    spec: {
-      schedule: config.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      // A run missed by more than an hour waits for the next night rather than colliding with the working day.
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: PRODUCER_ACTIVE_DEADLINE_SECONDS,
-          template: {
-            metadata: { labels },
-            spec: jobPodSpec({
-              serviceAccountName: PRODUCER_KSA,
-              initContainers: [
-                hardenedContainer({
-                  name: 'snapshot',
-                  image: config.image,
-                  args: snapshotArgs(config),
-                  env: [mongoUriEnv(PRODUCER_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
-                  volumeMounts: [rules.mount, key.mount],
-                  resources: config.jobResources,
-                }),
-              ],
-              containers: [
-                hardenedContainer({ name: 'prune', image: config.image, args: pruneArgs(config), resources: config.jobResources }),
-              ],
-              volumes: [rules.volume, key.volume],
-            }),
-          },
-        },
-      },
-    },
-  };
+  return scheduledJobSpec({
+    name: PRODUCER_CRONJOB,
+    namespace: config.namespace,
+    component: 'snapshot-producer',
+    schedule: config.schedule,
+    serviceAccountName: PRODUCER_KSA,
+    // The snapshot runs first; prune runs only after it succeeded.
+    initContainers: [
+      hardenedContainer({
+        name: 'snapshot',
+        image: config.image,
+        args: snapshotArgs(config),
+        env: [mongoUriEnv(PRODUCER_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
+        volumeMounts: [rules.mount, key.mount],
+        resources: config.jobResources,
+      }),
+    ],
+    container: hardenedContainer({ name: 'prune', image: config.image, args: pruneArgs(config), resources: config.jobResources }),
+    volumes: [rules.volume, key.volume],
+    activeDeadlineSeconds: PRODUCER_ACTIVE_DEADLINE_SECONDS,
+    backoffLimit: 1,
+  });
 }
 
 export interface SnapshotProducerArgs {
