@@ -56,7 +56,7 @@ export function snapshotIdOfKey(key: string): string | null {
   return match?.[1] && isSnapshotId(match[1]) ? match[1] : null;
 }
 
-/** latest.txt holds `prod/<id>` (the brief's format); a bare id is accepted too. */
+/** latest.txt holds `prod/<id>`, the snapshot's folder in the bucket, so a person reading it with `gsutil cat` sees where to look; a bare id is accepted too. */
 export function formatLatest(id: string): string {
   return `${SNAPSHOT_ROOT}/${id}\n`;
 }

@@ -121,7 +121,7 @@ describe('rules validation', () => {
     expect(error.message).toMatch(/^bad\.yaml:\d+: not valid YAML/);
   });
 
-  it('accepts the brief format, shorthand transforms and array paths', () => {
+  it('accepts a collection whose fields are all comments, shorthand transforms and array paths', () => {
     const rules = parseRules(
       [
         'rules:',

@@ -19,7 +19,7 @@ function errorOf(run: () => unknown): UserError {
   throw new Error('expected a UserError');
 }
 
-describe('parsePreviewConfig: the brief\'s examples', () => {
+describe('parsePreviewConfig: the block shapes PR authors write', () => {
   it('reads the snapshot policy with a collection subset', () => {
     const body = prBody([
       '#preview-config',

@@ -25,7 +25,7 @@ describe('snapshot layout', () => {
     expect(defaultSnapshotId(new Date('2026-01-09T23:59:59-05:00'))).toBe('2026-01-10');
   });
 
-  it('reads latest.txt in the brief format and as a bare id', () => {
+  it('reads latest.txt as prod/<id> and as a bare id', () => {
     expect(parseLatest(formatLatest('2026-01-09'))).toBe('2026-01-09');
     expect(parseLatest('2026-01-09\n')).toBe('2026-01-09');
     expect(() => parseLatest('garbage')).toThrow(/latest\.txt holds "garbage", which is not a snapshot id/);
