@@ -40,7 +40,36 @@ interface Problem {
 }
 
 export function parsePreviewConfig(body: string, options: ParsePreviewConfigOptions): PreviewConfig {
+  return parseOnce(body, options).config;
+}
+
+/**
+ * parsePreviewConfig with a lookup that has to wait (a store): the description
+ * is parsed once, and a dated snapshot id is looked up only when everything
+ * else in the block is valid; a missing snapshot is reported on its line.
+ */
+export async function parsePreviewConfigWithLookup(
+  body: string,
+  options: { knownCollections: readonly string[]; snapshotExists: (id: string) => Promise<boolean> },
+): Promise<PreviewConfig> {
+  const { config, rows, snapshotIdLine } = parseOnce(body, { knownCollections: options.knownCollections });
+  const id = config.snapshotId;
+  if (id !== null && id !== LATEST && snapshotIdLine !== null && !(await options.snapshotExists(id))) {
+    throw configError(rows, [missingSnapshot(id, snapshotIdLine)]);
+  }
+  return config;
+}
+
+interface Parsed {
+  config: PreviewConfig;
+  rows: string[];
+  /** Where `snapshotId` is written, when it is. */
+  snapshotIdLine: number | null;
+}
+
+function parseOnce(body: string, options: ParsePreviewConfigOptions): Parsed {
   const rows = bodyLines(body);
+  const done = (config: PreviewConfig, snapshotIdLine: number | null = null): Parsed => ({ config, rows, snapshotIdLine });
   const blocks = findConfigBlocks(body);
   if (blocks.length === 0) {
     const stray = findStrayMarkers(body);
@@ -48,7 +77,7 @@ export function parsePreviewConfig(body: string, options: ParsePreviewConfigOpti
       (line) =>
         `PR description line ${line}: ${JSON.stringify(rows[line - 1] ?? '')} — ${CONFIG_MARKER} outside a code fence is ignored, so the source is seed; put the block between \`\`\` fences to use it`,
     );
-    return notices.length > 0 ? { ...seedDefaults(null, {}), notices } : seedDefaults(null, {});
+    return done(notices.length > 0 ? { ...seedDefaults(null, {}), notices } : seedDefaults(null, {}));
   }
   if (blocks.length > 1) {
     throw configError(
@@ -66,7 +95,7 @@ export function parsePreviewConfig(body: string, options: ParsePreviewConfigOpti
 
   const text = block.lines.join('\n');
   const { value: document, positions } = loadBlock(text, block, rows);
-  if (document === null || document === undefined) return seedDefaults(block.fenceLine, {});
+  if (document === null || document === undefined) return done(seedDefaults(block.fenceLine, {}));
   if (typeof document !== 'object' || Array.isArray(document)) {
     const firstKey = block.lines.findIndex((line) => line.trim() !== '' && !line.trim().startsWith('#'));
     throw configError(rows, [
@@ -82,7 +111,7 @@ export function parsePreviewConfig(body: string, options: ParsePreviewConfigOpti
   const problems = misspeltDatabaseKey(passthrough, database, lineOf);
   if (database === undefined || database === null) {
     if (problems.length > 0) throw configError(rows, problems);
-    return seedDefaults(block.fenceLine, passthrough);
+    return done(seedDefaults(block.fenceLine, passthrough));
   }
 
   const parsed = databaseSchema.safeParse(database);
@@ -97,14 +126,21 @@ export function parsePreviewConfig(body: string, options: ParsePreviewConfigOpti
   if (problems.length > 0) throw configError(rows, problems.sort((a, b) => a.line - b.line));
 
   const source = parsed.data.source ?? 'seed';
-  return {
-    source,
-    snapshotId: source === 'snapshot' ? (parsed.data.snapshotId ?? LATEST) : null,
-    anonymize: true,
-    collections: [...new Set(parsed.data.collections ?? [])],
-    passthrough,
-    blockLine: block.fenceLine,
-  };
+  return done(
+    {
+      source,
+      snapshotId: source === 'snapshot' ? (parsed.data.snapshotId ?? LATEST) : null,
+      anonymize: true,
+      collections: [...new Set(parsed.data.collections ?? [])],
+      passthrough,
+      blockLine: block.fenceLine,
+    },
+    parsed.data.snapshotId === undefined ? null : lineOf(['database', 'snapshotId']),
+  );
+}
+
+function missingSnapshot(id: string, line: number): Problem {
+  return { line, message: `snapshot "${id}" does not exist (list them with \`syrf-db list\`), or use snapshotId: latest` };
 }
 
 /** Rules that relate keys to each other, to the environment and to the rules file. */
@@ -141,12 +177,7 @@ function policyProblems(database: DatabaseSection, options: ParsePreviewConfigOp
       }
     });
     const id = database.snapshotId;
-    if (id !== undefined && id !== LATEST && options.snapshotExists && !options.snapshotExists(id)) {
-      problems.push({
-        line: lineOf(['database', 'snapshotId']),
-        message: `snapshot "${id}" does not exist (list them with \`syrf-db list\`), or use snapshotId: latest`,
-      });
-    }
+    if (id !== undefined && id !== LATEST && options.snapshotExists && !options.snapshotExists(id)) problems.push(missingSnapshot(id, lineOf(['database', 'snapshotId'])));
   }
   return problems;
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { chooseEdition, openSnapshotSource, type Edition, type SnapshotSource } from './source.js';
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import { plausiblePseudonyms } from '../snapshot/plausibility.js';
+import { anonymizeArchive, subsetArchive } from '../anonymize/filter.js';
 import type { Rules } from '../anonymize/rules.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, finishInterruptedSwapIfAny, writeIntoTarget, type CollectionCounts } from './into-target.js';
@@ -14,8 +15,6 @@ import { watchStopSignals } from './stop-signals.js';
 import { isRestoreInternal } from '../mongo/temp-names.js';
 import type { IntoTargetOptions } from './into-target.js';
 
-export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;
-
 export interface RestoreOptions {
   store: Store;
   /** `latest` or a dated id. */
@@ -23,13 +22,20 @@ export interface RestoreOptions {
   client: MongoClient;
   target: string;
   collections?: string[];
-  /** Pseudonymizes a raw snapshot in the stream (size limits included); required for snapshots not anonymized at capture. */
-  anonymize?: EventTransform;
-  /** Applies the rules' size limits with referential subsetting to an anonymized snapshot. */
-  subset?: EventTransform;
   confirm?: string;
-  /** The rules: an anonymized snapshot's ruled fields are checked to hold pseudonyms before anything is written. */
+  /**
+   * The rules: an anonymized snapshot's ruled fields are checked to hold
+   * pseudonyms before anything is written, and their size limits apply with
+   * referential subsetting (unless `applySizeLimits` is false).
+   */
   rules?: Rules;
+  /**
+   * The anonymization key. With the rules, a raw snapshot is pseudonymized in
+   * the stream; without it a raw snapshot is refused. Previews never have it.
+   */
+  key?: Buffer;
+  /** Default true. False restores every document of the collections kept (staging). */
+  applySizeLimits?: boolean;
   guard?: { allowlist?: RegExp[]; productionNames?: string[] };
   workDir?: string;
   /** `preview` (the default for syrf_pr_<N>) or `full`; see source.ts. */
@@ -62,7 +68,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const manifest = await loadManifest(store, id);
 
   checkRestoreTarget({ target: options.target, sourceDb: manifest.source.db, ...options.guard, ...(options.confirm ? { confirm: options.confirm } : {}) });
-  checkAnonymizationRequirement({ manifestAnonymized: manifest.anonymization.anonymized, haveRulesAndKey: Boolean(options.anonymize) });
+  checkAnonymizationRequirement({ manifestAnonymized: manifest.anonymization.anonymized, haveRulesAndKey: Boolean(options.rules && options.key) });
 
   // Older snapshots captured a restore's own lock and scratch collections; restoring those would clobber this run's lock.
   const available = manifest.collections.map((c) => c.name).filter((name) => !isRestoreInternal(name));
@@ -89,10 +95,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     let events: AsyncIterable<ArchiveEvent> = source.events;
     if (manifest.anonymization.anonymized && options.rules) events = plausiblePseudonyms(events, options.rules, { snapshotId: id });
     // A raw snapshot goes through the anonymizer, which applies the size limits itself; the preview edition is size-limited already.
-    const anonymize = manifest.anonymization.anonymized ? undefined : options.anonymize;
-    const subset = edition === 'preview' ? undefined : options.subset;
-    if (anonymize) events = anonymize(events);
-    else if (subset) events = subset(events);
+    const { rules, key } = options;
+    const applySizeLimits = options.applySizeLimits ?? true;
+    const anonymize = !manifest.anonymization.anonymized && rules && key;
+    const subset = edition !== 'preview' && rules && applySizeLimits;
+    if (anonymize) events = anonymizeArchive(events, { rules, key, applySizeLimits, logger });
+    else if (subset) events = subsetArchive(events, { rules, logger });
 
     const loaded = await writeIntoTarget(db, events, {
       logger,

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { knownCollections, loadRules } from '../../anonymize/rules.js';
 import { appendGithubOutputs, previewConfigOutputs, summarizePreviewConfig } from '../../preview-config/github-output.js';
-import { parsePreviewConfig, type PreviewConfig } from '../../preview-config/parse.js';
+import { parsePreviewConfig, parsePreviewConfigWithLookup, type PreviewConfig } from '../../preview-config/parse.js';
 import { readPrBody } from '../../preview-config/pr-body.js';
-import { LATEST } from '../../preview-config/schema.js';
 import { snapshotKeys } from '../../store/layout.js';
 import { openStore } from '../../store/open.js';
 import { loggerFor } from '../context.js';
@@ -31,12 +30,10 @@ export function registerPreviewConfigCommand(program: Command): void {
       const body = await readPrBody(opts.prBody === undefined ? {} : { prBody: opts.prBody });
       const known = knownCollections(await loadRules(opts.rules));
 
-      let config = parsePreviewConfig(body, { knownCollections: known });
-      if (opts.from && config.snapshotId !== null && config.snapshotId !== LATEST) {
-        const exists = await snapshotExists(opts.from, config.snapshotId);
-        // Parse again with the answer, so a missing snapshot is reported on its line like every other problem.
-        config = parsePreviewConfig(body, { knownCollections: known, snapshotExists: () => exists });
-      }
+      const from = opts.from;
+      const config = from
+        ? await parsePreviewConfigWithLookup(body, { knownCollections: known, snapshotExists: (id) => snapshotExists(from, id) })
+        : parsePreviewConfig(body, { knownCollections: known });
       if (opts.githubOutput) {
         await appendGithubOutputs(opts.githubOutput, { ...previewConfigOutputs(config) });
         logger.debug(`wrote step outputs to ${opts.githubOutput}`);

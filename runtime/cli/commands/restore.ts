@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { loadAnonymizationKey, KEY_ENV_VAR } from '../../anonymize/key.js';
-import { anonymizeArchive, subsetArchive } from '../../anonymize/filter.js';
 import { loadRules } from '../../anonymize/rules.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
-import { restoreSnapshot, type EventTransform, type RestoreResult } from '../../restore/restore.js';
+import { restoreSnapshot, type RestoreResult } from '../../restore/restore.js';
 import { runJob, withJobOptions, type JobCliOptions, type JobEnding } from '../job.js';
 import { parseEdition } from '../edition-option.js';
 import type { Edition } from '../../restore/source.js';
@@ -48,9 +47,6 @@ export function registerRestoreCommand(program: Command): void {
       const collections = parseList(opts.collections);
       // The key is optional: previews have none and get anonymized snapshots; without it a raw snapshot is refused.
       const key = rules && (opts.keyFile || process.env[KEY_ENV_VAR]) ? await loadAnonymizationKey(opts.keyFile ? { keyFile: opts.keyFile } : {}) : undefined;
-      const anonymize: EventTransform | undefined =
-        rules && key ? (events) => anonymizeArchive(events, { rules, key, applySizeLimits: opts.sizeLimits, logger }) : undefined;
-      const subset: EventTransform | undefined = rules && opts.sizeLimits ? (events) => subsetArchive(events, { rules, logger }) : undefined;
 
       const store = openStore(opts.from);
       const startedAt = new Date();
@@ -87,8 +83,8 @@ export function registerRestoreCommand(program: Command): void {
               target: opts.target,
               ...(collections ? { collections } : {}),
               ...(rules ? { rules } : {}),
-              ...(anonymize ? { anonymize } : {}),
-              ...(subset ? { subset } : {}),
+              ...(key ? { key } : {}),
+              applySizeLimits: opts.sizeLimits,
               ...(opts.confirm ? { confirm: opts.confirm } : {}),
               ...(opts.workDir ? { workDir: opts.workDir } : {}),
               // --no-size-limits asks for every document: the full edition unless told otherwise.

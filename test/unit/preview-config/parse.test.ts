@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../runtime/errors.js';
-import { parsePreviewConfig, type ParsePreviewConfigOptions } from '../../../runtime/preview-config/parse.js';
+import { parsePreviewConfig, type ParsePreviewConfigOptions, parsePreviewConfigWithLookup } from '../../../runtime/preview-config/parse.js';
 
 const known: ParsePreviewConfigOptions = { knownCollections: ['pmInvestigator', 'pmProject', 'pmStudy'] };
 
@@ -293,5 +293,17 @@ describe('parsePreviewConfig: refusals quote the offending line', () => {
   it('does not look up latest', () => {
     const body = prBody(['#preview-config', 'database:', '  source: snapshot']);
     expect(parsePreviewConfig(body, { ...known, snapshotExists: () => false }).snapshotId).toBe('latest');
+  });
+
+  it('with a store lookup: looks up only a dated id of an otherwise valid block, and reports a missing one on its line', async () => {
+    const asked: string[] = [];
+    const lookup = (exists: boolean) => ({ ...known, snapshotExists: async (id: string) => (asked.push(id), exists) });
+    const dated = prBody(['#preview-config', 'database:', '  source: snapshot', '  snapshotId: "2026-01-09"']);
+    await expect(parsePreviewConfigWithLookup(dated, lookup(false))).rejects.toThrow('PR description line 9: "  snapshotId: \\"2026-01-09\\"" — snapshot "2026-01-09" does not exist');
+    expect((await parsePreviewConfigWithLookup(dated, lookup(true))).snapshotId).toBe('2026-01-09');
+    expect((await parsePreviewConfigWithLookup(prBody(['#preview-config', 'database:', '  source: snapshot']), lookup(false))).snapshotId).toBe('latest');
+    const invalid = prBody(['#preview-config', 'database:', '  source: snapshot', '  snapshotId: "2026-01-09"', '  anonymize: false']);
+    await expect(parsePreviewConfigWithLookup(invalid, lookup(true))).rejects.toThrow('anonymize: false is not allowed');
+    expect(asked).toEqual(['2026-01-09', '2026-01-09']);
   });
 });
