@@ -9,7 +9,7 @@ import { ExitCode, UserError } from '../errors.js';
 /** Preview databases and staging; everything else is refused unless a caller widens the list. */
 export const DEFAULT_TARGET_ALLOWLIST: readonly RegExp[] = [/^syrf_pr_\d+$/, /^syrf_staging$/];
 
-/** SyRF's production database (its historical name): refused whatever SYRF_PRODUCTION_DBS says, so a missing or mistyped setting cannot open it. */
+/** Always treated as production, whatever SYRF_PRODUCTION_DBS says: the brief's production database. */
 export const BUILTIN_PRODUCTION_DBS: readonly string[] = ['syrftest'];
 
 export const STAGING_DB = 'syrf_staging';
