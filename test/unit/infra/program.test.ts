@@ -335,4 +335,14 @@ describe('committed stack files', () => {
     const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
     expect(() => parseStackConfig(stack, rawProjectConfig(flat))).not.toThrow();
   });
+
+  it('turn the daily restore drill on: prod declares its identity, staging runs it as that identity', async () => {
+    const { parseStackConfig, rawProjectConfig } = await import('../../../infra/config.js');
+    const parsed = (stack: string) => {
+      const config = (yaml.load(readFileSync(new URL(`../../../Pulumi.${stack}.yaml`, import.meta.url), 'utf8')) as { config: Record<string, unknown> }).config;
+      return parseStackConfig(stack, rawProjectConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])))) as unknown as Record<string, unknown>;
+    };
+    expect(parsed('prod')['restoreDrill']).toBe(true);
+    expect(parsed('staging')['drillServiceAccountEmail']).toMatch(/^syrf-db-drill@/);
+  });
 });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { stagingRefreshJobName } from '../../../infra/names.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../..');
@@ -162,6 +163,33 @@ describe('GitHub workflows', () => {
     const refuse = refresh.jobs['refuse'];
     expect(refuse?.if).toBe("inputs.confirm != 'refresh-staging' || github.ref != format('refs/heads/{0}', github.event.repository.default_branch)");
     expect(refuse?.steps.at(-1)?.run).toMatch(/exit 1/);
+  });
+
+  it("the refresh's job summary carries the refresh Job's own run report, read from that Job's log", async () => {
+    const summaryStep = workflow('staging-db-refresh.yml').jobs['refresh']?.steps.find((step) => step.name === 'Summary');
+    expect(summaryStep?.if).toBe('always()');
+    const work = mkdtempSync(join(tmpdir(), 'syrf-summary-'));
+    try {
+      // A stand-in kubectl that records its arguments and prints a Job log with a run report.
+      const report = { kind: 'staging-refresh', snapshotId: '2026-01-09', sourceAgeSeconds: 7200, collections: 4, documents: 1234, durationSeconds: 61, outcome: 'success' };
+      writeFileSync(join(work, 'kubectl'), `#!/bin/sh\necho "$@" > "${work}/kubectl-args"\necho 'not json'\necho '${JSON.stringify({ msg: 'run report', report })}'\n`, { mode: 0o755 });
+      const summary = join(work, 'summary.md');
+      const env = { ...process.env, PATH: `${work}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summary, GITHUB_RUN_ID: '77', GITHUB_RUN_ATTEMPT: '2', OUTCOME: 'success', SNAPSHOT_ID: 'latest' };
+      await run('bash', ['-e', '-c', summaryStep?.run ?? 'exit 9'], { cwd: root, env });
+      const args = readFileSync(join(work, 'kubectl-args'), 'utf8');
+      const stagingNamespace = /syrf-db-tools:namespace: (\S+)/.exec(readFileSync(join(root, 'Pulumi.staging.yaml'), 'utf8'))?.[1];
+      expect(args).toContain(`--namespace ${stagingNamespace}`);
+      expect(args).toContain(`job/${stagingRefreshJobName('77-2')}`);
+      const text = readFileSync(summary, 'utf8');
+      expect(text).toContain('| Snapshot | `2026-01-09` |');
+      expect(text).toContain('| Documents | 1234 |');
+      // Without a readable log the step still succeeds, and says there was no report.
+      writeFileSync(join(work, 'kubectl'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+      await run('bash', ['-e', '-c', summaryStep?.run ?? 'exit 9'], { cwd: root, env });
+      expect(readFileSync(summary, 'utf8')).toContain('No run report in the Job log');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('the sweep runs only from the default branch and never without a readable open-PR list', () => {
