@@ -37,7 +37,7 @@ export async function downloadVerified(store: Store, manifest: Manifest, options
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
     const hasher = new HashingStream();
-    const source = await store.read(snapshotKeys(manifest.id).dump);
+    const source = await store.read(snapshotKeys(manifest.id).dump, manifest.archive.generation ? { generation: manifest.archive.generation } : {});
     source.on('data', () => faultPoint('restore.download.chunk'));
     await pipeline(source, hasher, createWriteStream(path), ...(options.signal ? [{ signal: options.signal }] : [])).catch((error: unknown) => {
       if (options.signal?.aborted) throw options.signal.reason;

@@ -59,7 +59,7 @@ export async function openSnapshotSource(input: {
   if (input.edition === 'preview' && manifest.preview) {
     const preview = manifest.preview;
     const ranged = await openRangedEvents(
-      { store, key: keys.dir + preview.file, sizeBytes: preview.sizeBytes, toc: preview.toc, label: `snapshot ${manifest.id} (${preview.file})` },
+      { store, key: keys.dir + preview.file, sizeBytes: preview.sizeBytes, toc: preview.toc, ...(preview.generation ? { generation: preview.generation } : {}), label: `snapshot ${manifest.id} (${preview.file})` },
       { collections: wanted, ...(input.workDir ? { workDir: input.workDir } : {}), ...(input.loadConcurrency ? { loadConcurrency: input.loadConcurrency } : {}) },
     );
     return { edition: 'preview', access: 'ranges', ...ranged, documents: new Map(preview.collections.map((c) => [c.name, c.documents])) };
@@ -68,7 +68,7 @@ export async function openSnapshotSource(input: {
   const toc = manifest.archive.toc;
   if (toc) {
     const ranged = await openRangedEvents(
-      { store, key: keys.dump, sizeBytes: manifest.archive.sizeBytes, toc, label: `snapshot ${manifest.id} (${manifest.archive.file})` },
+      { store, key: keys.dump, sizeBytes: manifest.archive.sizeBytes, toc, ...(manifest.archive.generation ? { generation: manifest.archive.generation } : {}), label: `snapshot ${manifest.id} (${manifest.archive.file})` },
       { collections: wanted, ...(input.workDir ? { workDir: input.workDir } : {}), ...(input.loadConcurrency ? { loadConcurrency: input.loadConcurrency } : {}) },
     );
     return { edition: 'full', access: 'ranges', ...ranged, documents };

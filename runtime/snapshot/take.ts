@@ -100,7 +100,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     });
     const written = await writeAddressableArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
     progress.flush();
-    const preview = options.previewRules ? await writePreviewEdition(store, id, options.previewRules, { logger, gzipLevel: options.gzipLevel ?? 6 }) : undefined;
+    const preview = options.previewRules ? await writePreviewEdition(store, id, options.previewRules, { dumpGeneration: written.generation, logger, gzipLevel: options.gzipLevel ?? 6 }) : undefined;
 
     const completedAt = now();
     const manifest = buildManifest({ id, options, version, tally, written, preview, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
@@ -136,7 +136,7 @@ function buildManifest(input: {
   options: TakeSnapshotOptions;
   version: string;
   tally: ArchiveTally;
-  written: { sizeBytes: number; sha256: string; toc?: TableOfContents };
+  written: { sizeBytes: number; sha256: string; toc?: TableOfContents; generation: string };
   preview?: PreviewEdition | undefined;
   startedAt: Date;
   completedAt: Date;
@@ -160,6 +160,7 @@ function buildManifest(input: {
       sizeBytes: input.written.sizeBytes,
       sha256: input.written.sha256,
       uncompressedBytes: tally.bytes,
+      generation: input.written.generation,
       ...(input.written.toc ? { toc: input.written.toc } : {}),
     },
     collections: tally.namespaces.map((ns) => {

@@ -16,6 +16,8 @@ export interface WrittenAddressableArchive {
   sha256: string;
   uncompressedBytes: number;
   toc: TableOfContents;
+  /** The stored version the upload created. */
+  generation: string;
 }
 
 /**
@@ -52,13 +54,13 @@ export async function writeAddressableArchiveToStore(
     try {
       // Either side may fail first: a store that refuses the write at once (another run's archive
       // is already there) stops reading the body, and the pipeline would wait for it forever.
-      await Promise.all([piping, upload]);
+      const [, stored] = await Promise.all([piping, upload]);
+      return { sizeBytes: hasher.bytes, sha256: hasher.digest(), uncompressedBytes: parts.reduce((sum, p) => sum + p.uncompressedBytes, 0), toc: tableOfContents(parts), generation: stored.generation };
     } catch (error) {
       body.destroy(error as Error);
       await Promise.allSettled([piping, upload]);
       throw error;
     }
-    return { sizeBytes: hasher.bytes, sha256: hasher.digest(), uncompressedBytes: parts.reduce((sum, p) => sum + p.uncompressedBytes, 0), toc: tableOfContents(parts) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
