@@ -3,13 +3,13 @@ import { UserError, ExitCode } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import { throttle } from '../ops/log.js';
-import { AlreadyExistsError, type Store } from '../store/store.js';
+import { AlreadyExistsError, ChangedUnderUsError, type Store } from '../store/store.js';
+import { claimSnapshotId, releaseClaim } from './attempt.js';
 import { LATEST_KEY, defaultSnapshotId, formatLatest, snapshotKeys, assertSnapshotId } from '../store/layout.js';
 import { hostsOf, serverVersion } from '../mongo/connect.js';
 import { parseCollectionMetadata } from '../archive/metadata.js';
 import { toolVersion } from '../version.js';
 import { captureEvents, planCapture } from './capture.js';
-import { listSnapshots } from './catalog.js';
 import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.js';
 import type { SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
@@ -68,7 +68,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     excluded: plan.excluded,
   });
 
-  await clearPreviousAttempt(store, id, logger);
+  // Before anything is written: of two runs with this id, only the claimant goes on.
+  const claim = await claimSnapshotId(store, id, logger, now);
 
   try {
     const parallel = options.parallelCollections ?? 4;
@@ -117,6 +118,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     await store.write(keys.manifest, serializeManifest(manifest, options.signingKey), { contentType: 'application/json', ifAbsent: true });
     faultPoint('snapshot.manifest-written');
     await store.write(LATEST_KEY, formatLatest(id), { contentType: 'text/plain' });
+    await releaseClaim(store, claim);
     logger.info(`snapshot ${id} complete and verified; ${LATEST_KEY} now points to it`, {
       snapshot: id,
       documents: tally.documents,
@@ -126,7 +128,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     return manifest;
   } catch (error) {
     // The objects under this id belong to the run that wrote first; marking them failed would break it.
-    if (!(error instanceof AlreadyExistsError)) await markFailed(store, keys.failed, error, logger);
+    if (error instanceof AlreadyExistsError || error instanceof ChangedUnderUsError) await releaseClaim(store, claim);
+    else await markFailed(store, keys.failed, error, logger);
     throw error;
   }
 }
@@ -188,27 +191,6 @@ function buildManifest(input: {
       : { anonymized: false, rulesSha256: null, keyFingerprint: null, sizeLimitsApplied: false },
     ...(input.preview ? { preview: input.preview } : {}),
   };
-}
-
-/** A retry with the same id replaces the earlier attempt; `latest` never points at what is being rewritten. */
-async function clearPreviousAttempt(store: Store, id: string, logger: Logger): Promise<void> {
-  const existing = await store.list(snapshotKeys(id).dir);
-  if (existing.length === 0) return;
-  const snapshots = await listSnapshots(store);
-  const current = snapshots.find((s) => s.id === id);
-  if (current?.isLatest) {
-    const fallback = snapshots.find((s) => s.id !== id && s.status === 'complete');
-    if (fallback) {
-      await store.write(LATEST_KEY, formatLatest(fallback.id), { contentType: 'text/plain' });
-      logger.warn(`replacing snapshot ${id}, which latest.txt pointed to; latest.txt points to ${fallback.id} until it is done`);
-    } else {
-      await store.delete(LATEST_KEY);
-      logger.warn(`replacing snapshot ${id}, the only complete snapshot; latest.txt is removed until it is done`);
-    }
-  } else {
-    logger.info(`replacing the earlier attempt of snapshot ${id} (${current?.status ?? 'partial'})`);
-  }
-  for (const object of existing) await store.delete(object.key);
 }
 
 async function markFailed(store: Store, key: string, error: unknown, logger: Logger): Promise<void> {
