@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +23,7 @@ import { partsOf, tocLayoutProblems, type TableOfContents, type TocCollection, t
 import { mergeLimited } from '../util/async.js';
 import { faultPoint } from '../util/fault.js';
 import { createDownloadDir } from './download.js';
+import { removeRunTempDir } from '../util/temp-dirs.js';
 
 export interface RangedArchive {
   store: Store;
@@ -70,7 +70,7 @@ export async function openRangedEvents(archive: RangedArchive, options: RangedOp
   if (stat.size !== archive.sizeBytes) throw corrupt(`${archive.label}: the archive is ${stat.size} bytes, the manifest says ${archive.sizeBytes}`);
 
   const dir = await createDownloadDir(options.workDir);
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const remove = () => removeRunTempDir(dir);
   let bytesRead = 0;
   try {
     const preludeBytes = await readWhole(archive, archive.toc.prelude);

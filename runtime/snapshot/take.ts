@@ -15,7 +15,9 @@ import type { SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
 import { faultPoint } from '../util/fault.js';
-import { writeAddressableArchiveToStore } from './write-addressable.js';
+import { PARTS_PREFIX, writeAddressableArchiveToStore } from './write-addressable.js';
+import { removeAbandonedTempDirs, removeRunTempDirsSync } from '../util/temp-dirs.js';
+import { tmpdir } from 'node:os';
 import { writePreviewEdition } from './preview-edition.js';
 import type { Rules } from '../anonymize/rules.js';
 import type { PreviewEdition, TableOfContents } from './toc.js';
@@ -70,6 +72,12 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
 
   // Before anything is written: of two runs with this id, only the claimant goes on.
   const claim = await claimSnapshotId(store, id, logger, now);
+  await sweepTemporaries(logger);
+  const stopOnSignal = onStopSignal(async (name) => {
+    logger.warn(`${name} received: snapshot ${id} stops; its temporary files are removed and it is marked failed, latest.txt is unchanged`);
+    removeRunTempDirsSync();
+    await markFailed(store, keys.failed, new Error(`stopped by ${name}`), logger);
+  });
 
   try {
     const parallel = options.parallelCollections ?? 4;
@@ -131,7 +139,35 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     if (error instanceof AlreadyExistsError || error instanceof ChangedUnderUsError) await releaseClaim(store, claim);
     else await markFailed(store, keys.failed, error, logger);
     throw error;
+  } finally {
+    stopOnSignal.dispose();
   }
+}
+
+/** Directories of the snapshot path that carry no pid in their name: only ones no run touched for a day go. */
+const UNNAMED_TEMPORARIES = ['syrf-anonymize-', 'syrf-order-'];
+
+async function sweepTemporaries(logger: Logger): Promise<void> {
+  await removeAbandonedTempDirs(tmpdir(), PARTS_PREFIX, logger, 'snapshot part files');
+  for (const prefix of UNNAMED_TEMPORARIES) await removeAbandonedTempDirs(tmpdir(), prefix, logger, 'spool files');
+}
+
+/**
+ * SIGTERM (Kubernetes' first word) and SIGINT: clean up, mark the attempt failed so the Job's
+ * retry may replace it at once, and exit non-zero; bounded, so a stuck store cannot keep the pod.
+ */
+function onStopSignal(cleanup: (name: NodeJS.Signals) => Promise<void>): { dispose(): void } {
+  const handler = (name: NodeJS.Signals) => {
+    const exit = () => process.exit(128 + (name === 'SIGINT' ? 2 : 15));
+    setTimeout(exit, 10_000).unref();
+    cleanup(name).then(exit, exit);
+  };
+  for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, handler);
+  return {
+    dispose() {
+      for (const name of ['SIGTERM', 'SIGINT'] as const) process.off(name, handler);
+    },
+  };
 }
 
 function buildManifest(input: {

@@ -1,7 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchiveEvent } from '../archive/types.js';
@@ -9,6 +6,10 @@ import { AddressableArchiveWriter, writeEventsAddressable, type ArchivePart } fr
 import type { Store } from '../store/store.js';
 import { faultPoint } from '../util/fault.js';
 import { HashingStream } from '../util/hashing-stream.js';
+import { createRunTempDir, removeRunTempDir } from '../util/temp-dirs.js';
+
+/** `syrf-parts-<pid>-XXXXXX`: one compressed part file per namespace while a snapshot is written. */
+export const PARTS_PREFIX = 'syrf-parts-';
 import type { TableOfContents } from './toc.js';
 
 export interface WrittenAddressableArchive {
@@ -32,7 +33,8 @@ export async function writeAddressableArchiveToStore(
   key: string,
   options: { gzipLevel?: number; workDir?: string } = {},
 ): Promise<WrittenAddressableArchive> {
-  const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'syrf-parts-'));
+  // Part files of killed runs (their pid is gone) are removed first; a live run's never.
+  const dir = await createRunTempDir(PARTS_PREFIX, { ...(options.workDir ? { root: options.workDir } : {}), what: 'snapshot part files' });
   try {
     const writer = new AddressableArchiveWriter({ dir, level: options.gzipLevel ?? 6 });
     let parts: ArchivePart[];
@@ -62,7 +64,7 @@ export async function writeAddressableArchiveToStore(
       throw error;
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeRunTempDir(dir);
   }
 }
 
