@@ -11,7 +11,7 @@ import { parseCollectionMetadata } from '../archive/metadata.js';
 import { toolVersion } from '../version.js';
 import { captureEvents, planCapture } from './capture.js';
 import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.js';
-import type { SigningKey } from './signature.js';
+import { checkSigningRequirement, type SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
 import { faultPoint } from '../util/fault.js';
@@ -39,6 +39,8 @@ export interface TakeSnapshotOptions {
   id?: string;
   /** Signs the manifest (Ed25519) so restores can verify what it claims. */
   signingKey?: SigningKey;
+  /** Development only: publish an anonymized manifest unsigned instead of refusing. */
+  allowUnsigned?: boolean;
   now?: () => Date;
   isExcluded: (collection: string) => boolean;
   anonymization?: AnonymizationStage;
@@ -56,6 +58,8 @@ export interface TakeSnapshotOptions {
  */
 export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manifest> {
   const now = options.now ?? (() => new Date());
+  // Before the database or the store is touched.
+  checkSigningRequirement({ anonymized: options.anonymization !== undefined, signed: options.signingKey !== undefined, allowUnsigned: options.allowUnsigned === true });
   const startedAt = now();
   const id = options.id ?? defaultSnapshotId(startedAt);
   assertSnapshotId(id);
