@@ -32,15 +32,15 @@ export async function verifySnapshot(store: Store, id: string, manifest: Manifes
     return { id, ok: false, problems: [`${store.describe(keys.dump)} is missing`], sha256: '', sizeBytes: 0, documents: 0 };
   }
   const generation = manifest.archive.generation;
-  if (generation && stat.generation !== generation) {
-    // Another version than the one the manifest was written for: nothing in it is this snapshot's.
-    return { id, ok: false, problems: [generationProblem(store.describe(keys.dump), generation, stat.generation)], sha256: '', sizeBytes: stat.size, documents: 0 };
-  }
+  // Another version than the one the manifest was written for fails verification; the rest of
+  // the checks still run on what is there, so every finding about it is reported too.
+  const replaced = generation !== undefined && stat.generation !== generation;
+  if (replaced) problems.push(generationProblem(store.describe(keys.dump), generation, stat.generation));
   if (stat.size !== manifest.archive.sizeBytes) {
     problems.push(`archive is ${stat.size} bytes, manifest says ${manifest.archive.sizeBytes}`);
   }
 
-  const download = (await store.read(keys.dump, generation ? { generation } : {}))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const download = (await store.read(keys.dump, generation && !replaced ? { generation } : {}))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const hash = createHash('sha256');
   const toc = new TocChecker(manifest.archive.toc, manifest.archive.sizeBytes);
   // Hash every byte even when the archive turns out unreadable midway, so both findings are reported.
