@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE, DEFAULT_PREVIEW_NAMESPACE, PROJECT_NAME, SNAPSHOT_REF_PATTERN, stackKindOf, type StackKind } from './names.js';
 import { prodOpsFields, stagingOpsFields } from './ops-config.js';
@@ -7,6 +8,26 @@ import { prodOpsFields, stagingOpsFields } from './ops-config.js';
  * here, before any resource is declared, so a typo fails `pulumi preview`
  * with one message naming the key instead of a half-applied stack.
  */
+
+/**
+ * The producer's Ed25519 public key(s), base64 SPKI DER (as `syrf-db keys generate` prints),
+ * comma-separated during a rotation. Required: restores configured with it refuse an
+ * unsigned or badly signed anonymized manifest.
+ */
+const manifestPublicKeys = z
+  .string()
+  .regex(/^[A-Za-z0-9+/=]+(,[A-Za-z0-9+/=]+)*$/, 'must be base64 Ed25519 public keys, comma-separated')
+  .refine(
+    (text) =>
+      text.split(',').every((item) => {
+        try {
+          return createPublicKey({ key: Buffer.from(item, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType === 'ed25519';
+        } catch {
+          return false;
+        }
+      }),
+    'must be Ed25519 public keys printed by `syrf-db keys generate`',
+  );
 
 const snapshotId = z
   .string()
@@ -76,6 +97,8 @@ const prodSchema = z
     previewNamespace: namespaceName.default(DEFAULT_PREVIEW_NAMESPACE),
     /** The Google service account the PR workflow deploys as; it gets a Role in the preview namespace only. */
     previewDeployerEmail: z.email(),
+    /** Published in the preview namespace for the per-PR restore Jobs. */
+    manifestPublicKeys,
     ...prodOpsFields,
   })
   .strict()
@@ -91,6 +114,8 @@ const stagingSchema = z
     /** The prod stack's `restorerServiceAccountEmail` output. */
     restorerServiceAccountEmail: z.email(),
     snapshotId: snapshotId.default('latest'),
+    /** For the staging refresh, scheduled refresh and drill Jobs. */
+    manifestPublicKeys,
     /** Set by the staging refresh workflow (its run id); each new value runs one refresh Job. */
     refreshId: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/).optional(),
     ...stagingOpsFields,

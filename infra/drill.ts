@@ -8,7 +8,7 @@ import { RESTORER_BUCKET_ROLE, WorkloadIdentity, restorerCondition } from './ide
 import { LATEST_MARKER } from './names.js';
 import { notifyEnv } from './ops-config.js';
 import { scheduledJobSpec } from './scheduled-job.js';
-import { asPulumiInput, globalCliArgs, hardenedContainer, mongoUriEnv, pushgatewayArgs, type Built } from './workload.js';
+import { asPulumiInput, globalCliArgs, hardenedContainer, manifestPublicKeysEnv, mongoUriEnv, pushgatewayArgs, type Built } from './workload.js';
 
 /**
  * The daily restore drill. Its identity lives in the prod stack (next to
@@ -71,7 +71,7 @@ export class DrillIdentity extends pulumi.ComponentResource {
   }
 }
 
-export type DrillConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'pushgatewayUrl' | 'jobResources' | 'drillSchedule' | 'notifyWebhookSecret'>;
+export type DrillConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'pushgatewayUrl' | 'jobResources' | 'drillSchedule' | 'notifyWebhookSecret' | 'manifestPublicKeys'>;
 
 export function drillArgs(config: DrillConfig): string[] {
   return [...globalCliArgs(), 'drill', '--from', `gs://${config.bucketName}`, '--snapshot', 'latest', ...pushgatewayArgs(config.pushgatewayUrl)];
@@ -89,7 +89,7 @@ export function drillCronJobSpec(config: DrillConfig): Built<ICronJob, 'metadata
       name: 'drill',
       image: config.image,
       args: drillArgs(config),
-      env: [mongoUriEnv(DRILL_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
+      env: [mongoUriEnv(DRILL_MONGO_SECRET), manifestPublicKeysEnv(config.manifestPublicKeys), ...notifyEnv(config.notifyWebhookSecret)],
       resources: config.jobResources,
     }),
   });

@@ -40,10 +40,17 @@ export const LEGACY_PROD_MONGO_SECRET = 'mongo-db-prod';
 export const PRODUCER_MONGO_SECRET = 'syrf-db-producer-mongo';
 export const ANONYMIZATION_KEY_SECRET = 'syrf-anonymization-key';
 export const ANONYMIZATION_KEY_SECRET_KEY = 'key';
+/** The producer's manifest signing key (Ed25519, PKCS#8 DER base64), created like the HMAC key (docs/runbook.md). */
+export const MANIFEST_SIGNING_KEY_SECRET = 'syrf-manifest-signing-key';
+export const MANIFEST_SIGNING_KEY_SECRET_KEY = 'key';
+/** Public, so a ConfigMap: the prod stack writes it into the preview namespace for the per-PR restore Jobs. */
+export const MANIFEST_PUBLIC_KEYS_CONFIGMAP = 'syrf-manifest-public-keys';
+export const MANIFEST_PUBLIC_KEYS_CONFIGMAP_KEY = 'public-keys';
 export const PRODUCTION_SECRETS: readonly string[] = [
   LEGACY_PROD_MONGO_SECRET,
   PRODUCER_MONGO_SECRET,
   ANONYMIZATION_KEY_SECRET,
+  MANIFEST_SIGNING_KEY_SECRET,
 ];
 
 export const STAGING_MONGO_SECRET = 'syrf-db-staging-mongo';

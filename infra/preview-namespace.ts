@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { RESTORER_KSA } from './names.js';
+import { MANIFEST_PUBLIC_KEYS_CONFIGMAP, MANIFEST_PUBLIC_KEYS_CONFIGMAP_KEY, RESTORER_KSA } from './names.js';
 import { WorkloadIdentity } from './identities.js';
 import { standardLabels } from './workload.js';
 
@@ -24,6 +24,13 @@ export function previewNamespaceSpec(name: string) {
         'pod-security.kubernetes.io/enforce-version': 'latest',
       },
     },
+  };
+}
+
+export function manifestPublicKeysConfigMapSpec(namespace: string, publicKeys: string) {
+  return {
+    metadata: { name: MANIFEST_PUBLIC_KEYS_CONFIGMAP, namespace, labels: standardLabels('previews') },
+    data: { [MANIFEST_PUBLIC_KEYS_CONFIGMAP_KEY]: publicKeys },
   };
 }
 
@@ -57,6 +64,8 @@ export interface PreviewNamespaceArgs {
   namespace: string;
   restorerEmail: pulumi.Input<string>;
   deployerEmail: string;
+  /** The producer's public key(s): per-PR restore Jobs read them from a ConfigMap here. */
+  manifestPublicKeys: string;
 }
 
 export class PreviewNamespace extends pulumi.ComponentResource {
@@ -72,6 +81,7 @@ export class PreviewNamespace extends pulumi.ComponentResource {
       { project: args.project, namespace: args.namespace, ksaName: RESTORER_KSA, gsaEmail: args.restorerEmail },
       inNamespace,
     );
+    new k8s.core.v1.ConfigMap(`${name}-manifest-public-keys`, manifestPublicKeysConfigMapSpec(args.namespace, args.manifestPublicKeys), inNamespace);
     new k8s.rbac.v1.Role(`${name}-deployer`, previewDeployerRoleSpec(args.namespace), inNamespace);
     new k8s.rbac.v1.RoleBinding(`${name}-deployer`, previewDeployerBindingSpec(args.namespace, args.deployerEmail), inNamespace);
     this.registerOutputs({ namespaceName: this.namespaceName });

@@ -18,6 +18,7 @@ import {
   asPulumiInput,
   globalCliArgs,
   hardenedContainer,
+  manifestPublicKeysFromConfigMap,
   mongoUriEnv,
   pushgatewayArgs,
   rulesVolume,
@@ -84,7 +85,8 @@ export function restoreJobSpec(config: PreviewJobConfig, rulesConfigMapName: str
       name: 'restore',
       image: config.image,
       args: restoreArgs(config),
-      env: [mongoUriEnv(previewMongoSecret(config.prNumber))],
+      // Signed manifests only: a bucket writer cannot pass raw data off as anonymized.
+      env: [mongoUriEnv(previewMongoSecret(config.prNumber)), manifestPublicKeysFromConfigMap()],
       volumeMounts: [rules.mount],
       resources: config.jobResources,
     }),

@@ -57,6 +57,7 @@ function defineProd(config: ProdConfig, rulesYaml: string): StackOutputs {
     namespace: config.previewNamespace,
     restorerEmail: identities.restorerEmail,
     deployerEmail: config.previewDeployerEmail,
+    manifestPublicKeys: config.manifestPublicKeys,
   });
   const rules = new RulesConfigMap('rules', { prefix: 'anonymization-rules', namespace: config.namespace, rulesYaml });
   const producer = new SnapshotProducer(

@@ -6,7 +6,7 @@ import { STAGING_KSA, STAGING_MONGO_SECRET } from './names.js';
 import { notifyEnv } from './ops-config.js';
 import { scheduledJobSpec } from './scheduled-job.js';
 import { STAGING_CONFIRMATION } from './names.js';
-import { asPulumiInput, globalCliArgs, hardenedContainer, mongoUriEnv, pushgatewayArgs, type Built } from './workload.js';
+import { asPulumiInput, globalCliArgs, hardenedContainer, manifestPublicKeysEnv, mongoUriEnv, pushgatewayArgs, type Built } from './workload.js';
 
 /**
  * The weekly staging refresh: a CronJob in the staging stack running
@@ -22,7 +22,7 @@ export const SCHEDULED_REFRESH_DEADLINE_SECONDS = 90 * 60;
 
 export type ScheduledRefreshConfig = Pick<
   StagingConfig,
-  'namespace' | 'image' | 'bucketName' | 'pushgatewayUrl' | 'jobResources' | 'stagingRefreshSchedule' | 'stagingMaxSnapshotAgeHours' | 'notifyWebhookSecret'
+  'namespace' | 'image' | 'bucketName' | 'pushgatewayUrl' | 'jobResources' | 'stagingRefreshSchedule' | 'stagingMaxSnapshotAgeHours' | 'notifyWebhookSecret' | 'manifestPublicKeys'
 >;
 
 export function scheduledRefreshArgs(config: ScheduledRefreshConfig): string[] {
@@ -48,7 +48,7 @@ export function scheduledRefreshCronJobSpec(config: ScheduledRefreshConfig): Bui
       name: 'staging-refresh',
       image: config.image,
       args: scheduledRefreshArgs(config),
-      env: [mongoUriEnv(STAGING_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
+      env: [mongoUriEnv(STAGING_MONGO_SECRET), manifestPublicKeysEnv(config.manifestPublicKeys), ...notifyEnv(config.notifyWebhookSecret)],
       resources: config.jobResources,
     }),
   });

@@ -11,6 +11,7 @@ import {
   asPulumiInput,
   globalCliArgs,
   hardenedContainer,
+  manifestPublicKeysEnv,
   mongoUriEnv,
   pushgatewayArgs,
   rulesVolume,
@@ -25,7 +26,7 @@ import { notifyEnv } from './ops-config.js';
  * so each confirmed run is one fresh Job and `pulumi up` reports its outcome.
  */
 
-export type StagingJobConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'snapshotId' | 'pushgatewayUrl' | 'jobResources'> &
+export type StagingJobConfig = Pick<StagingConfig, 'namespace' | 'image' | 'bucketName' | 'snapshotId' | 'pushgatewayUrl' | 'jobResources' | 'manifestPublicKeys'> &
   Partial<Pick<StagingConfig, 'notifyWebhookSecret'>>;
 
 
@@ -57,7 +58,7 @@ export function stagingRefreshJobSpec(config: StagingJobConfig, rulesConfigMapNa
       name: 'restore',
       image: config.image,
       args: stagingRefreshArgs(config),
-      env: [mongoUriEnv(STAGING_MONGO_SECRET), ...notifyEnv(config.notifyWebhookSecret)],
+      env: [mongoUriEnv(STAGING_MONGO_SECRET), manifestPublicKeysEnv(config.manifestPublicKeys), ...notifyEnv(config.notifyWebhookSecret)],
       volumeMounts: [rules.mount],
       resources: config.jobResources,
     }),

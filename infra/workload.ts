@@ -8,6 +8,10 @@ import {
   ANONYMIZATION_KEY_SECRET,
   ANONYMIZATION_KEY_SECRET_KEY,
   CONNECTION_STRING_KEY,
+  MANIFEST_PUBLIC_KEYS_CONFIGMAP,
+  MANIFEST_PUBLIC_KEYS_CONFIGMAP_KEY,
+  MANIFEST_SIGNING_KEY_SECRET,
+  MANIFEST_SIGNING_KEY_SECRET_KEY,
   ENV,
   KEY_MOUNT_DIR,
   PROJECT_NAME,
@@ -93,6 +97,21 @@ export function jobPodSpec(spec: PodArgs): IPodSpec {
  */
 export function mongoUriEnv(secretName: string): IEnvVar {
   return { name: ENV.mongoUri, valueFrom: { secretKeyRef: { name: secretName, key: CONNECTION_STRING_KEY } } };
+}
+
+/** The producer signs every manifest; without this key its anonymized snapshot refuses to publish. */
+export function manifestSigningKeyEnv(): IEnvVar {
+  return { name: ENV.manifestSigningKey, valueFrom: { secretKeyRef: { name: MANIFEST_SIGNING_KEY_SECRET, key: MANIFEST_SIGNING_KEY_SECRET_KEY } } };
+}
+
+/** Restores refuse an unsigned or badly signed anonymized manifest once this is set (even empty). */
+export function manifestPublicKeysEnv(publicKeys: string): IEnvVar {
+  return { name: ENV.manifestPublicKeys, value: publicKeys };
+}
+
+/** For the per-PR Jobs: the keys the prod stack published in the preview namespace; a missing ConfigMap stops the pod. */
+export function manifestPublicKeysFromConfigMap(): IEnvVar {
+  return { name: ENV.manifestPublicKeys, valueFrom: { configMapKeyRef: { name: MANIFEST_PUBLIC_KEYS_CONFIGMAP, key: MANIFEST_PUBLIC_KEYS_CONFIGMAP_KEY, optional: false } } };
 }
 
 export function rulesVolume(configMapName: string): { volume: IVolume; mount: IVolumeMount } {

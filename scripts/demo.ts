@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { seedDataset } from '../test/support/dataset.js';
+import { generateSigningKeyPair } from '../runtime/snapshot/signature.js';
 import { ensureServerBinaries, startFerretDb, type RunningServer } from '../test/servers/servers.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -46,13 +47,16 @@ async function main(): Promise<void> {
     await client.close();
     process.stdout.write(`seeded ${sourceDb}: ${JSON.stringify(seeded.counts)}\n`);
 
-    const env = { SYRF_ANONYMIZATION_KEY: demoKey };
+    // A throwaway signing pair, as production has one: the producer signs, restores check.
+    const pair = generateSigningKeyPair();
+    const env = { SYRF_ANONYMIZATION_KEY: demoKey, SYRF_MANIFEST_SIGNING_KEY: pair.privateKey };
+    const restoreEnv = { SYRF_MANIFEST_PUBLIC_KEYS: pair.publicKey };
     cli('snapshot', ['snapshot', '--uri', uri, '--db', sourceDb, '--to', store, '--anonymize', '--rules', 'rules/anonymization-rules.yaml'], env);
     cli('list', ['list', '--from', store]);
     cli('show', ['show', 'latest', '--from', store]);
-    cli('verify', ['verify', 'latest', '--from', store]);
+    cli('verify', ['verify', 'latest', '--from', store], restoreEnv);
     // The preview side has no key: it restores the anonymized snapshot, cut to the rules' size limits.
-    cli('restore', ['restore', '--from', store, '--snapshot', 'latest', '--uri', uri, '--target', 'syrf_pr_1', '--rules', 'rules/anonymization-rules.yaml']);
+    cli('restore', ['restore', '--from', store, '--snapshot', 'latest', '--uri', uri, '--target', 'syrf_pr_1', '--rules', 'rules/anonymization-rules.yaml'], restoreEnv);
     process.stdout.write(`\ndemo complete: snapshots are in ${store}; syrf_pr_1 holds the anonymized preview data\n`);
   } finally {
     await server?.stop();

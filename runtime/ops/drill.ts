@@ -141,7 +141,7 @@ async function sampleProblems(store: Store, client: MongoClient, manifest: Manif
   const problems: string[] = [];
   let compared = 0;
   const db = client.db(DRILL_DB);
-  for await (const event of openArchive(await store.read(snapshotKeys(manifest.id).dump))) {
+  for await (const event of openArchive(await store.read(snapshotKeys(manifest.id).dump, manifest.archive.generation ? { generation: manifest.archive.generation } : {}))) {
     if (event.type !== 'segment' || event.db === '' || !strideOf.has(event.collection)) continue;
     const stride = strideOf.get(event.collection)!;
     for (const raw of event.documents) {

@@ -4,14 +4,15 @@ import type { Logger } from '../ops/log.js';
 import { serverVersion } from '../mongo/connect.js';
 import { captureEvents, planCapture } from '../mongo/capture.js';
 import { toolVersion } from '../version.js';
-import { checkRestoreTarget } from './guard.js';
+import { checkRestoreTarget, STAGING_DATABASE_PATTERN } from './guard.js';
+import { PREVIEW_DATABASE_PATTERN } from '../contract/databases.js';
 import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections, selectCollections } from './select.js';
 import { isRestoreInternal } from '../mongo/temp-names.js';
 import { watchStopSignals } from './stop-signals.js';
 
 /** Clones copy data as it is, so they may only read databases that are already anonymized. */
-const CLONE_SOURCES = [/^syrf_staging$/, /^syrf_pr_\d+$/];
+const CLONE_SOURCES = [STAGING_DATABASE_PATTERN, PREVIEW_DATABASE_PATTERN];
 
 export interface CloneOptions {
   client: MongoClient;

@@ -1,6 +1,4 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -10,7 +8,7 @@ import type { Store } from '../store/store.js';
 import { snapshotKeys } from '../store/layout.js';
 import type { Manifest } from '../snapshot/manifest.js';
 import { HashingStream } from '../util/hashing-stream.js';
-import { isProcessAlive } from '../util/process.js';
+import { createRunTempDir, removeAbandonedTempDirs, removeRunTempDir } from '../util/temp-dirs.js';
 import { faultPoint } from '../util/fault.js';
 import { diskError } from '../util/disk-errors.js';
 
@@ -22,9 +20,6 @@ export interface VerifiedDownload {
 
 /** `syrf-restore-<pid>-XXXXXX`: the pid says whether the run that made it is still alive. */
 const DIR_PREFIX = 'syrf-restore-';
-const DIR_PATTERN = /^syrf-restore-(?:(\d+)-)?[A-Za-z0-9]{6}$/;
-/** Copies from an older version carry no pid; a day is longer than any restore. */
-const LEGACY_AGE_MS = 24 * 3600_000;
 
 /**
  * Streams a snapshot's archive to local disk and checks its sha256 against
@@ -34,10 +29,10 @@ const LEGACY_AGE_MS = 24 * 3600_000;
 export async function downloadVerified(store: Store, manifest: Manifest, options: { workDir?: string; signal?: AbortSignal; logger?: Logger } = {}): Promise<VerifiedDownload> {
   const dir = await createDownloadDir(options.workDir, options.logger);
   const path = join(dir, 'dump.gz');
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const remove = () => removeRunTempDir(dir);
   try {
     const hasher = new HashingStream();
-    const source = await store.read(snapshotKeys(manifest.id).dump);
+    const source = await store.read(snapshotKeys(manifest.id).dump, manifest.archive.generation ? { generation: manifest.archive.generation } : {});
     source.on('data', () => faultPoint('restore.download.chunk'));
     await pipeline(source, hasher, createWriteStream(path), ...(options.signal ? [{ signal: options.signal }] : [])).catch((error: unknown) => {
       if (options.signal?.aborted) throw options.signal.reason;
@@ -62,32 +57,10 @@ export async function downloadVerified(store: Store, manifest: Manifest, options
  * later run can tell it was abandoned; copies earlier killed runs left behind go first.
  */
 export async function createDownloadDir(workDir: string | undefined, logger?: Logger): Promise<string> {
-  const root = workDir ?? tmpdir();
-  await removeAbandonedDownloads(root, logger);
-  return mkdtemp(join(root, `${DIR_PREFIX}${process.pid}-`)).catch((error: unknown) => {
-    throw diskError(error, `creating a download directory in ${root}`) ?? error;
-  });
+  return createRunTempDir(DIR_PREFIX, { ...(workDir ? { root: workDir } : {}), ...(logger ? { logger } : {}), what: 'a snapshot copy' });
 }
 
 /** Snapshot copies left in the work directory by killed runs (their process is gone) are deleted. */
-export async function removeAbandonedDownloads(root: string, logger?: Logger): Promise<string[]> {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    const match = DIR_PATTERN.exec(name);
-    if (!match) continue;
-    const full = join(root, name);
-    const pid = match[1] ? Number(match[1]) : undefined;
-    const abandoned = pid !== undefined ? pid !== process.pid && !isProcessAlive(pid) : Date.now() - (await stat(full).then((s) => s.mtimeMs, () => Date.now())) > LEGACY_AGE_MS;
-    if (!abandoned) continue;
-    await rm(full, { recursive: true, force: true });
-    removed.push(full);
-    logger?.info(`removed ${full}, a snapshot copy left by an interrupted restore`);
-  }
-  return removed;
+export function removeAbandonedDownloads(root: string, logger?: Logger): Promise<string[]> {
+  return removeAbandonedTempDirs(root, DIR_PREFIX, logger, 'a snapshot copy');
 }

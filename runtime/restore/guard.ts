@@ -4,16 +4,23 @@
  * the production refusals off: a name configured as production, or the
  * database the data came from, is refused even when an allowlist matches it.
  */
+import { PREVIEW_DATABASE_PATTERN, PROD_DATABASE, STAGING_CONFIRMATION, STAGING_DATABASE } from '../contract/databases.js';
 import { ExitCode, UserError } from '../errors.js';
 
-/** Preview databases and staging; everything else is refused unless a caller widens the list. */
-export const DEFAULT_TARGET_ALLOWLIST: readonly RegExp[] = [/^syrf_pr_\d+$/, /^syrf_staging$/];
+export { STAGING_CONFIRMATION };
+export const STAGING_DB = STAGING_DATABASE;
+/** Exactly the staging database, as a pattern beside the preview one. */
+export const STAGING_DATABASE_PATTERN = new RegExp(`^${STAGING_DATABASE}$`);
 
-/** Always treated as production, whatever SYRF_PRODUCTION_DBS says: the brief's production database. */
-export const BUILTIN_PRODUCTION_DBS: readonly string[] = ['syrftest'];
+/**
+ * Preview databases and staging; everything else is refused unless a caller widens the list.
+ * The preview pattern is the contract's, so the guard accepts exactly the names infra creates
+ * (no `syrf_pr_0`, no `syrf_pr_007`).
+ */
+export const DEFAULT_TARGET_ALLOWLIST: readonly RegExp[] = [PREVIEW_DATABASE_PATTERN, STAGING_DATABASE_PATTERN];
 
-export const STAGING_DB = 'syrf_staging';
-export const STAGING_CONFIRMATION = 'refresh-staging';
+/** Always treated as production, whatever SYRF_PRODUCTION_DBS says. */
+export const BUILTIN_PRODUCTION_DBS: readonly string[] = [PROD_DATABASE];
 
 /** MongoDB refuses these in database names on at least one platform; refusing them everywhere keeps names portable. */
 const FORBIDDEN_DB_NAME_CHARS = /[/\\. "$*<>:|?\0]/;

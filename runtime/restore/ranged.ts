@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,17 +18,20 @@ import { encodeArchiveHeader, encodeNamespaceMetadata } from '../archive/prelude
 import { readArchive } from '../archive/reader.js';
 import type { ArchiveEvent, ArchiveHeader, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError, isUserError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { GenerationMismatchError, type ReadOptions, type Store } from '../store/store.js';
 import { partsOf, tocLayoutProblems, type TableOfContents, type TocCollection, type TocRange } from '../snapshot/toc.js';
 import { mergeLimited } from '../util/async.js';
 import { faultPoint } from '../util/fault.js';
 import { createDownloadDir } from './download.js';
+import { removeRunTempDir } from '../util/temp-dirs.js';
 
 export interface RangedArchive {
   store: Store;
   key: string;
   sizeBytes: number;
   toc: TableOfContents;
+  /** The exact stored version the manifest names (absent in older snapshots): every range is read from it. */
+  generation?: string;
   /** Names the archive in messages, e.g. `snapshot 2026-01-09 (preview.gz)`. */
   label: string;
 }
@@ -64,10 +66,11 @@ export async function openRangedEvents(archive: RangedArchive, options: RangedOp
   if (layout.length > 0) throw corrupt(`${archive.label}: the table of contents is inconsistent: ${layout.join('; ')}`);
   const stat = await archive.store.stat(archive.key);
   if (!stat) throw corrupt(`${archive.label}: ${archive.store.describe(archive.key)} is missing`);
+  if (archive.generation && stat.generation !== archive.generation) throw new GenerationMismatchError(`${archive.label}: ${archive.store.describe(archive.key)}`, archive.generation, stat.generation);
   if (stat.size !== archive.sizeBytes) throw corrupt(`${archive.label}: the archive is ${stat.size} bytes, the manifest says ${archive.sizeBytes}`);
 
   const dir = await createDownloadDir(options.workDir);
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const remove = () => removeRunTempDir(dir);
   let bytesRead = 0;
   try {
     const preludeBytes = await readWhole(archive, archive.toc.prelude);
@@ -119,8 +122,12 @@ export async function openRangedEvents(archive: RangedArchive, options: RangedOp
 
 async function readWhole(archive: RangedArchive, range: TocRange): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await archive.store.readRange(archive.key, range.offset, range.offset + range.length)) chunks.push(chunk as Buffer);
+  for await (const chunk of await archive.store.readRange(archive.key, range.offset, range.offset + range.length, pinnedTo(archive))) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+function pinnedTo(archive: RangedArchive): ReadOptions {
+  return archive.generation ? { generation: archive.generation } : {};
 }
 
 function sha256(bytes: Buffer): string {
@@ -151,7 +158,7 @@ async function downloadChecked(archive: RangedArchive, part: TocCollection, coll
       callback(null, chunk);
     },
   });
-  await pipeline(await archive.store.readRange(archive.key, part.offset, part.offset + part.length), counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  await pipeline(await archive.store.readRange(archive.key, part.offset, part.offset + part.length, pinnedTo(archive)), counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
   const digest = hash.digest('hex');
   if (bytes !== part.length || digest !== part.sha256) {
     throw corrupt(

@@ -13,10 +13,10 @@ import type { Manifest } from '../snapshot/manifest.js';
 import { downloadVerified } from './download.js';
 import { openRangedEvents } from './ranged.js';
 import { selectCollections } from './select.js';
+import { PREVIEW_DATABASE_PATTERN } from '../contract/databases.js';
 
 export type Edition = 'preview' | 'full';
 export const EDITIONS: readonly Edition[] = ['preview', 'full'];
-const PER_PR_TARGET = /^syrf_pr_\d+$/;
 
 export interface SnapshotSource {
   edition: Edition;
@@ -32,7 +32,7 @@ export interface SnapshotSource {
 
 /** Per-PR targets read the preview edition unless told otherwise; everything else (staging) the full one. */
 export function chooseEdition(manifest: Manifest, requested: Edition | undefined, target: string, logger: Logger): Edition {
-  const wanted = requested ?? (PER_PR_TARGET.test(target) ? 'preview' : 'full');
+  const wanted = requested ?? (PREVIEW_DATABASE_PATTERN.test(target) ? 'preview' : 'full');
   if (wanted === 'full' || manifest.preview) return wanted;
   if (requested === 'preview') {
     throw new UserError(`snapshot ${manifest.id} has no preview edition`, {
@@ -59,7 +59,7 @@ export async function openSnapshotSource(input: {
   if (input.edition === 'preview' && manifest.preview) {
     const preview = manifest.preview;
     const ranged = await openRangedEvents(
-      { store, key: keys.dir + preview.file, sizeBytes: preview.sizeBytes, toc: preview.toc, label: `snapshot ${manifest.id} (${preview.file})` },
+      { store, key: keys.dir + preview.file, sizeBytes: preview.sizeBytes, toc: preview.toc, ...(preview.generation ? { generation: preview.generation } : {}), label: `snapshot ${manifest.id} (${preview.file})` },
       { collections: wanted, ...(input.workDir ? { workDir: input.workDir } : {}), ...(input.loadConcurrency ? { loadConcurrency: input.loadConcurrency } : {}) },
     );
     return { edition: 'preview', access: 'ranges', ...ranged, documents: new Map(preview.collections.map((c) => [c.name, c.documents])) };
@@ -68,7 +68,7 @@ export async function openSnapshotSource(input: {
   const toc = manifest.archive.toc;
   if (toc) {
     const ranged = await openRangedEvents(
-      { store, key: keys.dump, sizeBytes: manifest.archive.sizeBytes, toc, label: `snapshot ${manifest.id} (${manifest.archive.file})` },
+      { store, key: keys.dump, sizeBytes: manifest.archive.sizeBytes, toc, ...(manifest.archive.generation ? { generation: manifest.archive.generation } : {}), label: `snapshot ${manifest.id} (${manifest.archive.file})` },
       { collections: wanted, ...(input.workDir ? { workDir: input.workDir } : {}), ...(input.loadConcurrency ? { loadConcurrency: input.loadConcurrency } : {}) },
     );
     return { edition: 'full', access: 'ranges', ...ranged, documents };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserError, ExitCode } from '../errors.js';
 import { SIGNATURE_ALGORITHM, signManifestJson, type SigningKey } from './signature.js';
-import { previewEditionSchema, tableOfContentsSchema } from './toc.js';
+import { objectGeneration, previewEditionSchema, tableOfContentsSchema } from './toc.js';
 
 /**
  * manifest.json: everything a restorer needs to trust and plan a restore
@@ -49,6 +49,11 @@ export const manifestSchema = z
         sizeBytes: z.number().int().nonnegative(),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
         uncompressedBytes: z.number().int().nonnegative(),
+        /**
+         * The exact stored version of dump.gz (GCS generation, or the file store's
+         * identity token): readers refuse any other version. Absent in older snapshots.
+         */
+        generation: objectGeneration.optional(),
         /** Collection-addressable archives only (absent in older snapshots): each collection's byte range. */
         toc: tableOfContentsSchema.optional(),
       })

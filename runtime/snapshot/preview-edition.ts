@@ -18,11 +18,12 @@ export async function writePreviewEdition(
   store: Store,
   id: string,
   rules: Rules,
-  options: { logger: Logger; gzipLevel?: number; workDir?: string },
+  /** `dumpGeneration`: the version of dump.gz this snapshot wrote; the edition is made from exactly it. */
+  options: { logger: Logger; gzipLevel?: number; workDir?: string; dumpGeneration?: string },
 ): Promise<PreviewEdition> {
   const keys = snapshotKeys(id);
   const tally = emptyTally();
-  const events = tallyEvents(subsetArchive(openArchive(await store.read(keys.dump), { source: store.describe(keys.dump) }), { rules, logger: options.logger }), tally);
+  const events = tallyEvents(subsetArchive(openArchive(await store.read(keys.dump, options.dumpGeneration ? { generation: options.dumpGeneration } : {}), { source: store.describe(keys.dump) }), { rules, logger: options.logger }), tally);
   const written = await writeAddressableArchiveToStore(events, store, keys.dir + PREVIEW_FILE, {
     ...(options.gzipLevel ? { gzipLevel: options.gzipLevel } : {}),
     ...(options.workDir ? { workDir: options.workDir } : {}),
@@ -33,6 +34,7 @@ export async function writePreviewEdition(
     sizeBytes: written.sizeBytes,
     sha256: written.sha256,
     uncompressedBytes: written.uncompressedBytes,
+    generation: written.generation,
     rulesSha256: rules.sha256,
     collections: tally.namespaces.map((ns) => {
       const counts = tally.collections.get(ns.collection);

@@ -16,9 +16,29 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UserError } from '../errors.js';
 import { registerSecret } from '../ops/redact.js';
+import { ENV } from '../contract/environment.js';
 
-export const SIGNING_KEY_ENV = 'SYRF_MANIFEST_SIGNING_KEY';
-export const PUBLIC_KEYS_ENV = 'SYRF_MANIFEST_PUBLIC_KEYS';
+export const SIGNING_KEY_ENV = ENV.manifestSigningKey;
+export const PUBLIC_KEYS_ENV = ENV.manifestPublicKeys;
+/** Development only: lets a snapshot publish an anonymized manifest without a signature (the value must be `development`). */
+export const ALLOW_UNSIGNED_ENV = 'SYRF_ALLOW_UNSIGNED_MANIFEST';
+
+/**
+ * An anonymized snapshot is published signed, or not at all: restores that hold the public
+ * keys refuse an unsigned anonymized manifest, so an unsigned one would only fail later and
+ * further from its cause. Development and tests opt out explicitly.
+ */
+export function checkSigningRequirement(input: { anonymized: boolean; signed: boolean; allowUnsigned: boolean }): void {
+  if (!input.anonymized || input.signed || input.allowUnsigned) return;
+  throw new UserError('refusing to publish an anonymized snapshot without signing its manifest: no signing key', {
+    hint: `set ${SIGNING_KEY_ENV} or pass --signing-key-file (create a pair with \`syrf-db keys generate\`); for local development only, pass --allow-unsigned or set ${ALLOW_UNSIGNED_ENV}=development`,
+    exitCode: ExitCode.refused,
+  });
+}
+
+export function unsignedAllowedByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[ALLOW_UNSIGNED_ENV] === 'development';
+}
 export const SIGNATURE_ALGORITHM = 'ed25519';
 const DOMAIN = 'syrf-db-tools manifest signature v1\n';
 
@@ -134,12 +154,13 @@ export function signatureStatus(manifestJson: Record<string, unknown>, keys: Rea
 /**
  * The restore-side trust decision, made from the manifest text as stored.
  * With public keys configured: any signature present must verify, and a
- * manifest claiming `anonymized: true` must carry one. Without keys there is
- * nothing to check against (development and tests).
+ * manifest claiming `anonymized: true` must carry one. Unset, there is
+ * nothing to check against (development and tests); set but empty (a
+ * deployment whose key list went missing), nothing anonymized is trusted.
  */
 export function checkManifestTrust(manifestText: string, where: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (env[PUBLIC_KEYS_ENV] === undefined) return;
   const keys = publicKeysFromEnv(env);
-  if (keys.size === 0) return;
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(manifestText) as Record<string, unknown>;
@@ -155,8 +176,9 @@ export function checkManifestTrust(manifestText: string, where: string, env: Nod
       exitCode: ExitCode.refused,
     });
   if (status === 'invalid') throw refuse('its signature does not verify (the manifest was changed after it was signed, or the signature is damaged)');
-  if (status === 'unknown-key') throw refuse(`it is signed by key ${(json.signature as ManifestSignature).keyId}, which is not among the ${keys.size} accepted public key(s)`);
+  if (status === 'unknown-key' && keys.size > 0) throw refuse(`it is signed by key ${(json.signature as ManifestSignature).keyId}, which is not among the ${keys.size} accepted public key(s)`);
   if (status === 'unsigned' && anonymized) throw refuse('it says anonymized: true but is not signed');
+  if (keys.size === 0 && anonymized) throw refuse(`${PUBLIC_KEYS_ENV} is set but lists no public key, so no anonymized manifest can be trusted`);
 }
 
 /** A new key pair, as one-line base64 DER strings for environment variables and Secrets. */

@@ -3,19 +3,21 @@ import { UserError, ExitCode } from '../errors.js';
 import type { ArchiveEvent } from '../archive/types.js';
 import type { Logger } from '../ops/log.js';
 import { throttle } from '../ops/log.js';
-import { AlreadyExistsError, type Store } from '../store/store.js';
+import { AlreadyExistsError, ChangedUnderUsError, type Store } from '../store/store.js';
+import { claimSnapshotId, releaseClaim } from './attempt.js';
 import { LATEST_KEY, defaultSnapshotId, formatLatest, snapshotKeys, assertSnapshotId } from '../store/layout.js';
 import { hostsOf, serverVersion } from '../mongo/connect.js';
 import { parseCollectionMetadata } from '../archive/metadata.js';
 import { toolVersion } from '../version.js';
 import { captureEvents, planCapture } from '../mongo/capture.js';
-import { listSnapshots } from './catalog.js';
 import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.js';
-import type { SigningKey } from './signature.js';
+import { checkSigningRequirement, type SigningKey } from './signature.js';
 import { emptyTally, tallyEvents, type ArchiveTally } from './tally.js';
 import { verifySnapshot } from './verify.js';
 import { faultPoint } from '../util/fault.js';
-import { writeAddressableArchiveToStore } from './write-addressable.js';
+import { PARTS_PREFIX, writeAddressableArchiveToStore } from './write-addressable.js';
+import { removeAbandonedTempDirs, removeRunTempDirsSync } from '../util/temp-dirs.js';
+import { tmpdir } from 'node:os';
 import { writePreviewEdition } from './preview-edition.js';
 import type { Rules } from '../anonymize/rules.js';
 import type { PreviewEdition, TableOfContents } from './toc.js';
@@ -37,6 +39,8 @@ export interface TakeSnapshotOptions {
   id?: string;
   /** Signs the manifest (Ed25519) so restores can verify what it claims. */
   signingKey?: SigningKey;
+  /** Development only: publish an anonymized manifest unsigned instead of refusing. */
+  allowUnsigned?: boolean;
   now?: () => Date;
   isExcluded: (collection: string) => boolean;
   anonymization?: AnonymizationStage;
@@ -54,6 +58,8 @@ export interface TakeSnapshotOptions {
  */
 export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manifest> {
   const now = options.now ?? (() => new Date());
+  // Before the database or the store is touched.
+  checkSigningRequirement({ anonymized: options.anonymization !== undefined, signed: options.signingKey !== undefined, allowUnsigned: options.allowUnsigned === true });
   const startedAt = now();
   const id = options.id ?? defaultSnapshotId(startedAt);
   assertSnapshotId(id);
@@ -68,7 +74,14 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     excluded: plan.excluded,
   });
 
-  await clearPreviousAttempt(store, id, logger);
+  // Before anything is written: of two runs with this id, only the claimant goes on.
+  const claim = await claimSnapshotId(store, id, logger, now);
+  await sweepTemporaries(logger);
+  const stopOnSignal = onStopSignal(async (name) => {
+    logger.warn(`${name} received: snapshot ${id} stops; its temporary files are removed and it is marked failed, latest.txt is unchanged`);
+    removeRunTempDirsSync();
+    await markFailed(store, keys.failed, new Error(`stopped by ${name}`), logger);
+  });
 
   try {
     const parallel = options.parallelCollections ?? 4;
@@ -100,7 +113,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     });
     const written = await writeAddressableArchiveToStore(counted, store, keys.dump, { gzipLevel: options.gzipLevel ?? 6 });
     progress.flush();
-    const preview = options.previewRules ? await writePreviewEdition(store, id, options.previewRules, { logger, gzipLevel: options.gzipLevel ?? 6 }) : undefined;
+    const preview = options.previewRules ? await writePreviewEdition(store, id, options.previewRules, { dumpGeneration: written.generation, logger, gzipLevel: options.gzipLevel ?? 6 }) : undefined;
 
     const completedAt = now();
     const manifest = buildManifest({ id, options, version, tally, written, preview, startedAt, completedAt, excluded: plan.excluded, planned: plan.collections.map((c) => c.name) });
@@ -117,6 +130,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     await store.write(keys.manifest, serializeManifest(manifest, options.signingKey), { contentType: 'application/json', ifAbsent: true });
     faultPoint('snapshot.manifest-written');
     await store.write(LATEST_KEY, formatLatest(id), { contentType: 'text/plain' });
+    await releaseClaim(store, claim);
     logger.info(`snapshot ${id} complete and verified; ${LATEST_KEY} now points to it`, {
       snapshot: id,
       documents: tally.documents,
@@ -126,9 +140,38 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
     return manifest;
   } catch (error) {
     // The objects under this id belong to the run that wrote first; marking them failed would break it.
-    if (!(error instanceof AlreadyExistsError)) await markFailed(store, keys.failed, error, logger);
+    if (error instanceof AlreadyExistsError || error instanceof ChangedUnderUsError) await releaseClaim(store, claim);
+    else await markFailed(store, keys.failed, error, logger);
     throw error;
+  } finally {
+    stopOnSignal.dispose();
   }
+}
+
+/** Directories of the snapshot path that carry no pid in their name: only ones no run touched for a day go. */
+const UNNAMED_TEMPORARIES = ['syrf-anonymize-', 'syrf-order-'];
+
+async function sweepTemporaries(logger: Logger): Promise<void> {
+  await removeAbandonedTempDirs(tmpdir(), PARTS_PREFIX, logger, 'snapshot part files');
+  for (const prefix of UNNAMED_TEMPORARIES) await removeAbandonedTempDirs(tmpdir(), prefix, logger, 'spool files');
+}
+
+/**
+ * SIGTERM (Kubernetes' first word) and SIGINT: clean up, mark the attempt failed so the Job's
+ * retry may replace it at once, and exit non-zero; bounded, so a stuck store cannot keep the pod.
+ */
+function onStopSignal(cleanup: (name: NodeJS.Signals) => Promise<void>): { dispose(): void } {
+  const handler = (name: NodeJS.Signals) => {
+    const exit = () => process.exit(128 + (name === 'SIGINT' ? 2 : 15));
+    setTimeout(exit, 10_000).unref();
+    cleanup(name).then(exit, exit);
+  };
+  for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, handler);
+  return {
+    dispose() {
+      for (const name of ['SIGTERM', 'SIGINT'] as const) process.off(name, handler);
+    },
+  };
 }
 
 function buildManifest(input: {
@@ -136,7 +179,7 @@ function buildManifest(input: {
   options: TakeSnapshotOptions;
   version: string;
   tally: ArchiveTally;
-  written: { sizeBytes: number; sha256: string; toc?: TableOfContents };
+  written: { sizeBytes: number; sha256: string; toc?: TableOfContents; generation: string };
   preview?: PreviewEdition | undefined;
   startedAt: Date;
   completedAt: Date;
@@ -160,6 +203,7 @@ function buildManifest(input: {
       sizeBytes: input.written.sizeBytes,
       sha256: input.written.sha256,
       uncompressedBytes: tally.bytes,
+      generation: input.written.generation,
       ...(input.written.toc ? { toc: input.written.toc } : {}),
     },
     collections: tally.namespaces.map((ns) => {
@@ -187,27 +231,6 @@ function buildManifest(input: {
       : { anonymized: false, rulesSha256: null, keyFingerprint: null, sizeLimitsApplied: false },
     ...(input.preview ? { preview: input.preview } : {}),
   };
-}
-
-/** A retry with the same id replaces the earlier attempt; `latest` never points at what is being rewritten. */
-async function clearPreviousAttempt(store: Store, id: string, logger: Logger): Promise<void> {
-  const existing = await store.list(snapshotKeys(id).dir);
-  if (existing.length === 0) return;
-  const snapshots = await listSnapshots(store);
-  const current = snapshots.find((s) => s.id === id);
-  if (current?.isLatest) {
-    const fallback = snapshots.find((s) => s.id !== id && s.status === 'complete');
-    if (fallback) {
-      await store.write(LATEST_KEY, formatLatest(fallback.id), { contentType: 'text/plain' });
-      logger.warn(`replacing snapshot ${id}, which latest.txt pointed to; latest.txt points to ${fallback.id} until it is done`);
-    } else {
-      await store.delete(LATEST_KEY);
-      logger.warn(`replacing snapshot ${id}, the only complete snapshot; latest.txt is removed until it is done`);
-    }
-  } else {
-    logger.info(`replacing the earlier attempt of snapshot ${id} (${current?.status ?? 'partial'})`);
-  }
-  for (const object of existing) await store.delete(object.key);
 }
 
 async function markFailed(store: Store, key: string, error: unknown, logger: Logger): Promise<void> {

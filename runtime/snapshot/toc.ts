@@ -13,6 +13,8 @@ import { z } from 'zod';
 export const PREVIEW_FILE = 'preview.gz';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+/** A stored object's version: GCS generation digits, or the file store's `f:` identity token. */
+export const objectGeneration = z.string().regex(/^(?:[0-9]{1,20}|f:[0-9]+:[0-9]+:[0-9]+:[0-9]+)$/);
 const count = z.number().int().nonnegative();
 
 export const tocRangeSchema = z
@@ -58,6 +60,8 @@ export const previewEditionSchema = z
     sizeBytes: count,
     sha256,
     uncompressedBytes: count,
+    /** The exact stored version of preview.gz; readers refuse any other. Absent in older snapshots. */
+    generation: objectGeneration.optional(),
     /** The rules whose size limits made this edition. */
     rulesSha256: sha256,
     collections: z.array(z.object({ name: z.string().min(1), documents: count, bytes: count }).strict()),

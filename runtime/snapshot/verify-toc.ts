@@ -79,11 +79,14 @@ export async function verifyPreviewEdition(store: Store, manifest: Manifest): Pr
   const key = snapshotKeys(manifest.id).dir + preview.file;
   const stat = await store.stat(key);
   if (!stat) return [`preview edition ${store.describe(key)} is missing`];
+  if (preview.generation && stat.generation !== preview.generation) {
+    return [`preview edition ${store.describe(key)} was replaced after the manifest was written: the manifest names generation ${preview.generation}, the store holds ${stat.generation}`];
+  }
   const problems: string[] = [];
   if (stat.size !== preview.sizeBytes) problems.push(`preview edition is ${stat.size} bytes, manifest says ${preview.sizeBytes}`);
   const checker = new TocChecker(preview.toc, preview.sizeBytes);
   const hash = createHash('sha256');
-  const download = (await store.read(key))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const download = (await store.read(key, preview.generation ? { generation: preview.generation } : {}))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   async function* hashed(): AsyncGenerator<Buffer> {
     for (let next = await download.next(); !next.done; next = await download.next()) {
       hash.update(next.value);

@@ -20,6 +20,10 @@ export interface VerifyResult {
  * Re-reads a snapshot and checks it against its manifest: size, sha256, the
  * archive's structure and CRCs, and each collection's document count.
  */
+export function generationProblem(where: string, expected: string, found: string): string {
+  return `${where} was replaced after the manifest was written: the manifest names generation ${expected}, the store holds ${found}`;
+}
+
 export async function verifySnapshot(store: Store, id: string, manifest: Manifest): Promise<VerifyResult> {
   const keys = snapshotKeys(id);
   const problems: string[] = [];
@@ -27,11 +31,16 @@ export async function verifySnapshot(store: Store, id: string, manifest: Manifes
   if (!stat) {
     return { id, ok: false, problems: [`${store.describe(keys.dump)} is missing`], sha256: '', sizeBytes: 0, documents: 0 };
   }
+  const generation = manifest.archive.generation;
+  // Another version than the one the manifest was written for fails verification; the rest of
+  // the checks still run on what is there, so every finding about it is reported too.
+  const replaced = generation !== undefined && stat.generation !== generation;
+  if (replaced) problems.push(generationProblem(store.describe(keys.dump), generation, stat.generation));
   if (stat.size !== manifest.archive.sizeBytes) {
     problems.push(`archive is ${stat.size} bytes, manifest says ${manifest.archive.sizeBytes}`);
   }
 
-  const download = (await store.read(keys.dump))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const download = (await store.read(keys.dump, generation && !replaced ? { generation } : {}))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const hash = createHash('sha256');
   const toc = new TocChecker(manifest.archive.toc, manifest.archive.sizeBytes);
   // Hash every byte even when the archive turns out unreadable midway, so both findings are reported.

@@ -1,7 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchiveEvent } from '../archive/types.js';
@@ -9,6 +6,10 @@ import { AddressableArchiveWriter, writeEventsAddressable, type ArchivePart } fr
 import type { Store } from '../store/store.js';
 import { faultPoint } from '../util/fault.js';
 import { HashingStream } from '../util/hashing-stream.js';
+import { createRunTempDir, removeRunTempDir } from '../util/temp-dirs.js';
+
+/** `syrf-parts-<pid>-XXXXXX`: one compressed part file per namespace while a snapshot is written. */
+export const PARTS_PREFIX = 'syrf-parts-';
 import type { TableOfContents } from './toc.js';
 
 export interface WrittenAddressableArchive {
@@ -16,6 +17,8 @@ export interface WrittenAddressableArchive {
   sha256: string;
   uncompressedBytes: number;
   toc: TableOfContents;
+  /** The stored version the upload created. */
+  generation: string;
 }
 
 /**
@@ -30,7 +33,8 @@ export async function writeAddressableArchiveToStore(
   key: string,
   options: { gzipLevel?: number; workDir?: string } = {},
 ): Promise<WrittenAddressableArchive> {
-  const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'syrf-parts-'));
+  // Part files of killed runs (their pid is gone) are removed first; a live run's never.
+  const dir = await createRunTempDir(PARTS_PREFIX, { ...(options.workDir ? { root: options.workDir } : {}), what: 'snapshot part files' });
   try {
     const writer = new AddressableArchiveWriter({ dir, level: options.gzipLevel ?? 6 });
     let parts: ArchivePart[];
@@ -52,15 +56,15 @@ export async function writeAddressableArchiveToStore(
     try {
       // Either side may fail first: a store that refuses the write at once (another run's archive
       // is already there) stops reading the body, and the pipeline would wait for it forever.
-      await Promise.all([piping, upload]);
+      const [, stored] = await Promise.all([piping, upload]);
+      return { sizeBytes: hasher.bytes, sha256: hasher.digest(), uncompressedBytes: parts.reduce((sum, p) => sum + p.uncompressedBytes, 0), toc: tableOfContents(parts), generation: stored.generation };
     } catch (error) {
       body.destroy(error as Error);
       await Promise.allSettled([piping, upload]);
       throw error;
     }
-    return { sizeBytes: hasher.bytes, sha256: hasher.digest(), uncompressedBytes: parts.reduce((sum, p) => sum + p.uncompressedBytes, 0), toc: tableOfContents(parts) };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeRunTempDir(dir);
   }
 }
 

@@ -1,11 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import { AlreadyExistsError, type Store, type StoredObject, type WriteOptions } from './store.js';
+import { AlreadyExistsError, ChangedUnderUsError, GenerationMismatchError, type DeleteOptions, type ReadOptions, type Store, type StoredObject, type WriteOptions, type WrittenObject } from './store.js';
 import { diskError } from '../util/disk-errors.js';
 import { DEFAULT_READ_POLICY, resilientRead, type ReadPolicy } from './resilient-read.js';
 
@@ -26,7 +27,7 @@ export class FileStore implements Store {
     return `file://${this.pathOf(key)}`;
   }
 
-  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<void> {
+  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<WrittenObject> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
     await removeAbandonedTemporaries(target);
@@ -36,6 +37,8 @@ export class FileStore implements Store {
       const source = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
       if (options.ifAbsent && (await this.stat(key))) throw new AlreadyExistsError(this.describe(key));
       await pipeline(source, createWriteStream(temp, { flags: 'wx' }));
+      // link and rename keep the inode and mtime, so this is the version readers will see under the key.
+      const generation = generationOf(await stat(temp, { bigint: true }));
       if (options.ifAbsent) {
         // link() never replaces: of two writers, exactly one creates the key.
         await link(temp, target).catch((error: unknown) => {
@@ -45,27 +48,55 @@ export class FileStore implements Store {
       } else {
         await rename(temp, target);
       }
+      return { generation };
     } catch (error) {
       await rm(temp, { force: true });
       throw diskError(error, `writing ${this.describe(key)}`) ?? error;
     }
   }
 
-  async read(key: string): Promise<Readable> {
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     const path = this.pathOf(key);
     await this.mustExist(key, path);
+    if (options.generation) await this.openPinned(key, options.generation, 0).then((s) => s.destroy());
     // A network filesystem can stall or fail midway like any network read.
-    return resilientRead(async (offset) => createReadStream(path, { start: offset }), {
+    return resilientRead(async (offset) => (options.generation ? this.openPinned(key, options.generation, offset) : createReadStream(path, { start: offset })), {
       policy: this.readPolicy,
       describe: this.describe(key),
       isPermanent: (error) => ['ENOENT', 'EACCES', 'EISDIR'].includes(String((error as NodeJS.ErrnoException | null)?.code)),
     });
   }
 
-  async readRange(key: string, start: number, end: number): Promise<Readable> {
+  async readRange(key: string, start: number, end: number, options: ReadOptions = {}): Promise<Readable> {
     const path = this.pathOf(key);
     await this.mustExist(key, path);
+    if (options.generation) {
+      const pinned = await this.openPinned(key, options.generation, start, Math.max(start, end - 1));
+      if (end > start) return pinned;
+      pinned.destroy();
+    }
     return end > start ? createReadStream(path, { start, end: end - 1 }) : Readable.from([]);
+  }
+
+  /**
+   * Opens the file and checks the version of what was opened (not of the path,
+   * which a writer may rename over at any time): the bytes read are then
+   * those of that version, however the key changes while they are read.
+   */
+  private async openPinned(key: string, generation: string, start: number, end?: number): Promise<Readable> {
+    let handle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+    } catch (error) {
+      if (isNotFound(error)) throw new GenerationMismatchError(this.describe(key), generation, null);
+      throw error;
+    }
+    const found = generationOf(await handle.stat({ bigint: true }));
+    if (found !== generation) {
+      await handle.close();
+      throw new GenerationMismatchError(this.describe(key), generation, found);
+    }
+    return handle.createReadStream({ start, ...(end !== undefined ? { end } : {}) });
   }
 
   async readText(key: string): Promise<string> {
@@ -76,8 +107,8 @@ export class FileStore implements Store {
 
   async stat(key: string): Promise<StoredObject | null> {
     try {
-      const info = await stat(this.pathOf(key));
-      return info.isFile() ? { key, size: info.size, updated: info.mtime } : null;
+      const info = await stat(this.pathOf(key), { bigint: true });
+      return info.isFile() ? { key, size: Number(info.size), updated: info.mtime, generation: generationOf(info) } : null;
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
@@ -101,8 +132,8 @@ export class FileStore implements Store {
         } else if (entry.isFile() && !TEMP_SUFFIX.test(entry.name)) {
           const key = relative(this.root, full).split(sep).join('/');
           if (key.startsWith(prefix)) {
-            const info = await stat(full);
-            found.push({ key, size: info.size, updated: info.mtime });
+            const info = await stat(full, { bigint: true });
+            found.push({ key, size: Number(info.size), updated: info.mtime, generation: generationOf(info) });
           }
         }
       }
@@ -112,9 +143,13 @@ export class FileStore implements Store {
     return found.sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     const path = this.pathOf(key);
-    await rm(path, { force: true });
+    if (options.ifGeneration) {
+      if (!(await this.deleteVersion(key, path, options.ifGeneration))) return;
+    } else {
+      await rm(path, { force: true });
+    }
     // Like a bucket, a directory store has no empty "folders": a pruned snapshot leaves nothing behind.
     for (let dir = dirname(path); dir.startsWith(this.root + sep); dir = dirname(dir)) {
       try {
@@ -123,6 +158,29 @@ export class FileStore implements Store {
         break; // not empty (or already gone): its parents are not empty either
       }
     }
+  }
+
+  /**
+   * Removes the file only if it is `generation`: it is first renamed aside (atomic), then its
+   * version checked; another run's file is linked back (never over a newer one) and refused.
+   * Returns false when there was nothing to delete.
+   */
+  private async deleteVersion(key: string, path: string, generation: string): Promise<boolean> {
+    const aside = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    const found = generationOf(await stat(aside, { bigint: true }));
+    if (found !== generation) {
+      await link(aside, path).catch(() => undefined);
+      await rm(aside, { force: true });
+      throw new ChangedUnderUsError(this.describe(key), generation, found);
+    }
+    await rm(aside, { force: true });
+    return true;
   }
 
   private pathOf(key: string): string {
@@ -160,6 +218,10 @@ export class FileStore implements Store {
       throw error;
     }
   }
+}
+
+function generationOf(info: BigIntStats): string {
+  return `f:${info.dev}:${info.ino}:${info.mtimeNs}:${info.size}`;
 }
 
 const TEMP_SUFFIX = /\.tmp-(\d+)-[0-9a-f]{8}$/;

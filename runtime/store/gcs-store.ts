@@ -1,8 +1,8 @@
 import type { Bucket } from '@google-cloud/storage';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
-import { AlreadyExistsError, joinKey, type Store, type StoredObject, type WriteOptions } from './store.js';
+import { AlreadyExistsError, ChangedUnderUsError, GenerationMismatchError, joinKey, type DeleteOptions, type ReadOptions, type Store, type StoredObject, type WriteOptions, type WrittenObject } from './store.js';
 import { DEFAULT_READ_POLICY, resilientRead, type ReadPolicy } from './resilient-read.js';
 
 export interface GcsStoreOptions {
@@ -49,35 +49,43 @@ export class GcsStore implements Store {
     return `gs://${this.bucketName}/${this.objectName(key)}`;
   }
 
-  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<void> {
+  async write(key: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<WrittenObject> {
     const file = (await this.bucket).file(this.objectName(key));
     // Generation 0 matches only "no live object": the store itself refuses the second of two writers.
     const precondition = options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
     try {
       if (typeof body === 'string' || Buffer.isBuffer(body)) {
         await file.save(Buffer.from(body), { resumable: false, contentType: options.contentType, ...precondition });
-        return;
+      } else {
+        // A resumable upload only becomes visible when finalized, so an interrupted
+        // upload never replaces the object under this key.
+        await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5', ...precondition }));
       }
-      // A resumable upload only becomes visible when finalized, so an interrupted
-      // upload never replaces the object under this key.
-      await pipeline(body, file.createWriteStream({ resumable: true, contentType: options.contentType, validation: 'md5', ...precondition }));
+      // The upload's response carries the generation it created; asking again later could see another writer's.
+      const generation = file.metadata.generation;
+      if (generation === undefined || generation === null) throw new Error(`the store did not report the generation it wrote for ${this.describe(key)}`);
+      return { generation: String(generation) };
     } catch (error) {
       if (statusOf(error) === 412) throw new AlreadyExistsError(this.describe(key));
       throw this.translate(error, `writing ${this.describe(key)}`);
     }
   }
 
-  async read(key: string): Promise<Readable> {
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     const bucket = await this.bucket;
     const found = await this.stat(key);
     if (!found) {
+      if (options.generation) throw new GenerationMismatchError(this.describe(key), options.generation, null);
       throw new UserError(`${this.describe(key)} does not exist`, {
         hint: `check the snapshot id with \`syrf-db list --from ${this.url}\``,
       });
     }
-    // Pinned to the generation just looked at: a resumed read never mixes two versions of the object.
-    const file = bucket.file(this.objectName(key), found.generation ? { generation: Number(found.generation) } : {});
-    return resilientRead(async (offset) => file.createReadStream({ validation: false, ...(offset > 0 ? { start: offset } : {}) }), {
+    if (options.generation && found.generation !== options.generation) throw new GenerationMismatchError(this.describe(key), options.generation, found.generation);
+    // Pinned to one generation: a resumed read never mixes two versions of the object.
+    const generation = options.generation ?? found.generation;
+    const file = bucket.file(this.objectName(key), generation ? { generation: Number(generation) } : {});
+    const open = (offset: number): Readable => file.createReadStream({ validation: false, ...(offset > 0 ? { start: offset } : {}) });
+    return resilientRead(async (offset) => (generation ? this.pinned(open(offset), key, generation) : open(offset)), {
       policy: this.options.readPolicy ?? DEFAULT_READ_POLICY,
       describe: this.describe(key),
       isPermanent: (error) => [401, 403, 404, 412].includes(statusOf(error) ?? 0),
@@ -85,12 +93,17 @@ export class GcsStore implements Store {
     });
   }
 
-  async readRange(key: string, start: number, end: number): Promise<Readable> {
+  async readRange(key: string, start: number, end: number, options: ReadOptions = {}): Promise<Readable> {
+    if (options.generation) {
+      const found = await this.stat(key);
+      if (found?.generation !== options.generation) throw new GenerationMismatchError(this.describe(key), options.generation, found?.generation ?? null);
+    }
     if (end <= start) return (await import('node:stream')).Readable.from([]);
-    const file = (await this.bucket).file(this.objectName(key));
+    const file = (await this.bucket).file(this.objectName(key), options.generation ? { generation: Number(options.generation) } : {});
+    const read = (offset: number): Readable => file.createReadStream({ start: start + offset, end: end - 1, validation: false, decompress: false });
     // The client's `end` is inclusive; objects are stored without Content-Encoding, so these are the stored bytes.
     // Same idle timeout and resumable retries as a whole read, resumed from where the range broke off.
-    return resilientRead(async (offset) => file.createReadStream({ start: start + offset, end: end - 1, validation: false, decompress: false }), {
+    return resilientRead(async (offset) => (options.generation ? this.pinned(read(offset), key, options.generation) : read(offset)), {
       policy: this.options.readPolicy ?? DEFAULT_READ_POLICY,
       describe: `${this.describe(key)} bytes ${start}-${end - 1}`,
       isPermanent: (error) => [401, 403, 404, 412, 416].includes(statusOf(error) ?? 0),
@@ -117,7 +130,7 @@ export class GcsStore implements Store {
         key,
         size: Number(metadata.size ?? 0),
         updated: new Date(String(metadata.updated ?? metadata.timeCreated ?? 0)),
-        ...(metadata.generation !== undefined ? { generation: String(metadata.generation) } : {}),
+        generation: String(metadata.generation ?? ''),
       };
     } catch (error) {
       if (statusOf(error) === 404 && !isMissingBucket(error)) return null;
@@ -133,6 +146,7 @@ export class GcsStore implements Store {
           key: this.keyOf(f.name),
           size: Number(f.metadata.size ?? 0),
           updated: new Date(String(f.metadata.updated ?? f.metadata.timeCreated ?? 0)),
+          generation: String(f.metadata.generation ?? ''),
         }))
         .sort((a, b) => a.key.localeCompare(b.key));
     } catch (error) {
@@ -141,12 +155,44 @@ export class GcsStore implements Store {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     try {
-      await (await this.bucket).file(this.objectName(key)).delete({ ignoreNotFound: true });
+      if (options.ifGeneration) {
+        // Refused early when already replaced (an emulator may not enforce the precondition below).
+        const now = await this.stat(key);
+        if (!now) return;
+        if (now.generation !== options.ifGeneration) throw new ChangedUnderUsError(this.describe(key), options.ifGeneration, now.generation);
+      }
+      // With ifGeneration the store itself refuses to delete any other version (412).
+      await (await this.bucket).file(this.objectName(key)).delete({ ignoreNotFound: true, ...(options.ifGeneration ? { ifGenerationMatch: Number(options.ifGeneration) } : {}) });
     } catch (error) {
+      if (options.ifGeneration && statusOf(error) === 412) {
+        const now = await this.stat(key).catch(() => null);
+        throw new ChangedUnderUsError(this.describe(key), options.ifGeneration, now?.generation ?? 'none');
+      }
       throw this.translate(error, `deleting ${this.describe(key)}`);
     }
+  }
+
+  /**
+   * A read of one generation: the response must say it serves that generation (a store
+   * or proxy that answers with another version is refused), and a generation that is no
+   * longer there (404) means the object was replaced.
+   */
+  private pinned(source: Readable, key: string, generation: string): Readable {
+    const out = new PassThrough();
+    const where = this.describe(key);
+    source.on('response', (response: { headers?: Record<string, unknown> }) => {
+      const served = response.headers?.['x-goog-generation'];
+      if (served !== undefined && String(served) !== generation) {
+        out.destroy(new GenerationMismatchError(where, generation, String(served)));
+        source.destroy();
+      }
+    });
+    source.on('error', (error: unknown) => out.destroy(statusOf(error) === 404 ? new GenerationMismatchError(where, generation, null) : (error as Error)));
+    out.on('close', () => source.destroy());
+    source.pipe(out);
+    return out;
   }
 
   private objectName(key: string): string {

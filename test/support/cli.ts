@@ -22,7 +22,8 @@ export interface CliOptions {
 export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, SYRF_LOG_FORMAT: 'text', ...options.env },
+    // Test snapshots are unsigned unless a test brings a key; production refuses that without this flag.
+    env: { ...process.env, SYRF_LOG_FORMAT: 'text', SYRF_ALLOW_UNSIGNED_MANIFEST: 'development', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

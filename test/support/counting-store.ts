@@ -1,6 +1,6 @@
 /** A Store that counts the bytes it serves and records every read, to prove what a restore did not read. */
 import { Transform, type Readable } from 'node:stream';
-import type { Store, StoredObject } from '../../runtime/store/store.js';
+import type { DeleteOptions, ReadOptions, Store, StoredObject, WriteOptions, WrittenObject } from '../../runtime/store/store.js';
 
 export class CountingStore implements Store {
   bytesServed = 0;
@@ -12,18 +12,18 @@ export class CountingStore implements Store {
     return this.inner.url;
   }
 
-  write(key: string, body: Readable | Buffer | string, options?: { contentType?: string }): Promise<void> {
+  write(key: string, body: Readable | Buffer | string, options?: WriteOptions): Promise<WrittenObject> {
     return this.inner.write(key, body, options);
   }
 
-  async read(key: string): Promise<Readable> {
+  async read(key: string, options?: ReadOptions): Promise<Readable> {
     this.reads.push({ key });
-    return this.counted(await this.inner.read(key));
+    return this.counted(await this.inner.read(key, options));
   }
 
-  async readRange(key: string, start: number, end: number): Promise<Readable> {
+  async readRange(key: string, start: number, end: number, options?: ReadOptions): Promise<Readable> {
     this.reads.push({ key, start, end });
-    return this.counted(await this.inner.readRange(key, start, end));
+    return this.counted(await this.inner.readRange(key, start, end, options));
   }
 
   readText(key: string): Promise<string> {
@@ -38,8 +38,8 @@ export class CountingStore implements Store {
     return this.inner.list(prefix);
   }
 
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
+  delete(key: string, options?: DeleteOptions): Promise<void> {
+    return this.inner.delete(key, options);
   }
 
   describe(key: string): string {

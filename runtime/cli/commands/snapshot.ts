@@ -11,7 +11,7 @@ import { formatBytes } from '../format.js';
 import { isExcluded, loadRules } from '../../anonymize/rules.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
-import { loadSigningKey, SIGNING_KEY_ENV } from '../../snapshot/signature.js';
+import { ALLOW_UNSIGNED_ENV, checkSigningRequirement, loadSigningKey, SIGNING_KEY_ENV, unsignedAllowedByEnv } from '../../snapshot/signature.js';
 import { parseSampleSize, withCoverageCheck, type SampleSize } from '../../anonymize/check-stage.js';
 import { InvalidArgumentError } from 'commander';
 
@@ -40,6 +40,7 @@ interface SnapshotOptions {
   checkSample: SampleSize;
   strict?: boolean;
   signingKeyFile?: string;
+  allowUnsigned?: boolean;
   preview: boolean;
 }
 
@@ -60,6 +61,7 @@ export function registerSnapshotCommand(program: Command): void {
     .option('--anonymize', 'pseudonymize while dumping (needs --rules and the key); marks the manifest anonymized')
     .option('--key-file <path>', 'file holding the HMAC key (default: $SYRF_ANONYMIZATION_KEY)')
     .option('--signing-key-file <path>', `Ed25519 private key that signs the manifest (default: $${SIGNING_KEY_ENV})`)
+    .option('--allow-unsigned', `development only: publish an anonymized snapshot without a signing key (also $${ALLOW_UNSIGNED_ENV}=development)`)
     .option('--check-sample <n|all>', 'documents per collection the coverage check reads while --anonymize runs (uniform sample), or all', sampleOption, 'all')
     .option('--strict', 'rules that match nothing (a typo, a field or collection that is gone) refuse the run too (`rules check` does this by default)')
     .option('--no-preview', 'with --anonymize: do not write the size-limited preview edition (preview.gz)')
@@ -74,8 +76,10 @@ export function registerSnapshotCommand(program: Command): void {
       // Fail before touching the database when the key is missing.
       const key = opts.anonymize ? await loadAnonymizationKey(opts.keyFile ? { keyFile: opts.keyFile } : {}) : undefined;
       const signingKey = await loadSigningKey(opts.signingKeyFile !== undefined ? { keyFile: opts.signingKeyFile } : {});
+      const allowUnsigned = opts.allowUnsigned === true || unsignedAllowedByEnv();
+      checkSigningRequirement({ anonymized: opts.anonymize === true, signed: signingKey !== undefined, allowUnsigned });
       if (opts.anonymize && !signingKey) {
-        logger.warn(`the manifest will not be signed (no --signing-key-file or $${SIGNING_KEY_ENV}): restores that check signatures will refuse this snapshot`);
+        logger.warn(`development mode: the manifest is not signed (no --signing-key-file or $${SIGNING_KEY_ENV}); restores that check signatures refuse this snapshot`);
       }
       const store = openStore(opts.to);
       const excluded = new Set(opts.exclude ?? []);
@@ -124,6 +128,7 @@ export function registerSnapshotCommand(program: Command): void {
             store,
             ...(opts.id ? { id: opts.id } : {}),
             ...(signingKey ? { signingKey } : {}),
+            allowUnsigned,
             isExcluded: isExcludedCollection,
             ...(rules && key ? { anonymization: withCoverageCheck(captureAnonymization(rules, key, logger), rules, { sample: opts.checkSample, strict: opts.strict === true, logger }) } : {}),
             parallelCollections: opts.parallel,

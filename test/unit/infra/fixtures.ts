@@ -13,8 +13,11 @@ export const RULES_YAML = 'rules:\n  pmInvestigator:\n    fields:\n      Email: 
 
 export const PREVIEW_DEPLOYER = 'syrf-db-preview-deployer@camarades-syrf.iam.gserviceaccount.com';
 
+/** A throwaway Ed25519 public key (SPKI DER, base64), as `syrf-db keys generate` prints it. */
+export const MANIFEST_PUBLIC_KEY = 'MCowBQYDK2VwAyEAJ+JdjAgeysdOw3WFHrqNxdpY+0eW1r9DwOa3MF6jnM8=';
+
 export function prodConfig(overrides: Record<string, unknown> = {}): ProdConfig {
-  return parseStackConfig('prod', { ...sharedConfig, previewDeployerEmail: PREVIEW_DEPLOYER, ...overrides }) as ProdConfig;
+  return parseStackConfig('prod', { ...sharedConfig, previewDeployerEmail: PREVIEW_DEPLOYER, manifestPublicKeys: MANIFEST_PUBLIC_KEY, ...overrides }) as ProdConfig;
 }
 
 /** Staging and previews live on the non-production cluster. */
@@ -25,6 +28,7 @@ export function stagingConfig(overrides: Record<string, unknown> = {}): StagingC
     ...sharedConfig,
     ...nonProdCluster,
     restorerServiceAccountEmail: 'syrf-db-restorer@camarades-syrf.iam.gserviceaccount.com',
+    manifestPublicKeys: MANIFEST_PUBLIC_KEY,
     ...overrides,
   }) as StagingConfig;
 }

@@ -23,6 +23,7 @@ import { DRILL_DB } from '../../../runtime/ops/drill.js';
 import { NOTIFY_WEBHOOK_ENV } from '../../../runtime/ops/notify.js';
 import { STAGING_CONFIRMATION } from '../../../runtime/restore/guard.js';
 import { prodConfig, RULES_YAML, stagingConfig } from './fixtures.js';
+import { isSecretWrapped } from './declare.js';
 
 interface Declared {
   type: string;
@@ -35,8 +36,8 @@ function plain(value: unknown): any {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    // Pulumi hands secret inputs to mocks wrapped in an object with a `value`.
-    if ('value' in record && Object.keys(record).length === 2) return plain(record['value']);
+    // Pulumi hands secret inputs to mocks wrapped in a signature object (not any two-key object with a `value`: an env var is one).
+    if (isSecretWrapped(record)) return plain(record['value']);
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, plain(v)]));
   }
   return value;

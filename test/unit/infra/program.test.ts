@@ -13,7 +13,7 @@ import { declare, isSecretWrapped, type Declared } from './declare.js';
 import { PRODUCTION_SECRETS } from '../../../infra/names.js';
 import { policies } from '../../../infra/policy/policies.js';
 import { podSpecOf, referencedSecrets } from '../../../infra/policy/invariants.js';
-import { prodConfig, previewConfig, stagingConfig } from './fixtures.js';
+import { MANIFEST_PUBLIC_KEY, prodConfig, previewConfig, stagingConfig } from './fixtures.js';
 
 /**
  * Runs the real program under Pulumi's mocks, records every resource it
@@ -79,6 +79,13 @@ describe('prod stack', () => {
   let outputs: Record<string, unknown>;
   beforeAll(async () => {
     ({ resources, outputs } = await declare(prodConfig()));
+  });
+
+  it('publishes the manifest public keys in the preview namespace for the per-PR restore Jobs', () => {
+    const maps = resources.filter((r) => r.type === 'kubernetes:core/v1:ConfigMap' && r.inputs['metadata'].name === 'syrf-manifest-public-keys');
+    expect(maps.map((m) => [m.inputs['metadata'].namespace, m.inputs['data']])).toEqual([['syrf-db-previews', { 'public-keys': MANIFEST_PUBLIC_KEY }]]);
+    expect(() => prodConfig({ manifestPublicKeys: undefined })).toThrow(/manifestPublicKeys/);
+    expect(() => prodConfig({ manifestPublicKeys: 'bm90IGEga2V5' })).toThrow(/Ed25519 public keys/);
   });
 
   it('declares a private, versioned bucket with a 30-day lifecycle in europe-west2', () => {
@@ -150,7 +157,12 @@ describe('prod stack', () => {
       expect(JSON.stringify(container.env ?? [])).not.toMatch(/"value":/);
     }
     const snapshot = pod.initContainers[0];
-    expect(snapshot.env).toEqual([{ name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: 'syrf-db-producer-mongo', key: 'connection-string' } } }]);
+    expect(snapshot.env).toEqual([
+      { name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: 'syrf-db-producer-mongo', key: 'connection-string' } } },
+      // Without it the producer refuses to publish an anonymized snapshot (no development flag in production).
+      { name: 'SYRF_MANIFEST_SIGNING_KEY', valueFrom: { secretKeyRef: { name: 'syrf-manifest-signing-key', key: 'key' } } },
+    ]);
+    expect(snapshot.args).not.toContain('--allow-unsigned');
     const rulesMount = pod.volumes.find((v: any) => v.configMap)?.configMap.name;
     expect(rulesMount).toBe(outputs['rulesConfigMapName']);
   });
@@ -195,6 +207,11 @@ describe('per-PR stack with a snapshot source', () => {
     const pod = job['spec'].template.spec;
     expect(pod.initContainers.map((c: any) => c.args)).toEqual([['--log-format', 'json', 'ping', '--wait', '15m']]);
     expect(pod.initContainers[0].env).toEqual([{ name: 'MONGO_URI', valueFrom: { secretKeyRef: { name: 'syrf-db-pr-42-mongo', key: 'connection-string' } } }]);
+    // Restores check manifest signatures against the keys the prod stack published in this namespace.
+    expect(pod.containers[0].env).toContainEqual({
+      name: 'SYRF_MANIFEST_PUBLIC_KEYS',
+      valueFrom: { configMapKeyRef: { name: 'syrf-manifest-public-keys', key: 'public-keys', optional: false } },
+    });
     const args: string[] = job['spec'].template.spec.containers[0].args;
     expect(args.filter((a) => a.startsWith('syrf_'))).toEqual(['syrf_pr_42']);
     expect(args[args.indexOf('--snapshot') + 1]).toBe('2026-01-09');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../../runtime/errors.js';
-import { checkAnonymizationRequirement, checkRestoreTarget, productionNamesFromEnv, type RestoreTargetCheck } from '../../../runtime/restore/guard.js';
+import { checkAnonymizationRequirement, checkRestoreTarget, DEFAULT_TARGET_ALLOWLIST, productionNamesFromEnv, type RestoreTargetCheck } from '../../../runtime/restore/guard.js';
+import { PREVIEW_DATABASE_PATTERN, previewDatabase, prNumberOfDatabase } from '../../../runtime/contract/databases.js';
 
 function refusal(check: RestoreTargetCheck): UserError {
   try {
@@ -26,10 +27,26 @@ describe('checkRestoreTarget', () => {
     expect(() => checkRestoreTarget({ target: 'syrf_staging', sourceDb: 'syrftest', confirm: 'refresh-staging' })).not.toThrow();
   });
 
-  it.each(['syrf', 'syrf_pr_', 'syrf_pr_12a', 'xsyrf_pr_12', 'syrf_pr_12_old', 'syrf_staging2', 'admin'])('refuses %s, which no allowlist pattern matches', (target) => {
+  it.each(['syrf', 'syrf_pr_', 'syrf_pr_12a', 'xsyrf_pr_12', 'syrf_pr_12_old', 'syrf_staging2', 'admin', 'syrf_pr_0', 'syrf_pr_007', 'syrf_pr_01', 'syrf_pr_12345678901'])('refuses %s, which no allowlist pattern matches', (target) => {
     const error = refusal({ target, sourceDb: 'syrftest' });
-    expect(error.message).toBe(`refusing to write into "${target}": it matches none of the allowed target patterns (^syrf_pr_\\d+$, ^syrf_staging$)`);
+    expect(error.message).toBe(`refusing to write into "${target}": it matches none of the allowed target patterns (${PREVIEW_DATABASE_PATTERN.source}, ^syrf_staging$)`);
     expect(error.exitCode).toBe(ExitCode.refused);
+  });
+
+  it('accepts exactly the preview names the contract produces and recognises (one source of truth)', () => {
+    const names = ['syrf_pr_0', 'syrf_pr_007', 'syrf_pr_1', 'syrf_pr_10', 'syrf_pr_9999999999', 'syrf_pr_10000000000', 'syrf_pr_1a', 'syrf_pr_', 'syrf_staging'];
+    for (const name of names) {
+      let allowed = true;
+      try {
+        checkRestoreTarget({ target: name, sourceDb: 'syrftest', productionNames: [], confirm: 'refresh-staging' });
+      } catch {
+        allowed = false;
+      }
+      const isPreview = prNumberOfDatabase(name) !== undefined;
+      expect(allowed, name).toBe(isPreview || name === 'syrf_staging');
+      if (isPreview) expect(previewDatabase(prNumberOfDatabase(name)!)).toBe(name);
+    }
+    expect(DEFAULT_TARGET_ALLOWLIST[0]).toBe(PREVIEW_DATABASE_PATTERN);
   });
 
   it('treats allowlist patterns as whole names even when they are not anchored', () => {
