@@ -26,12 +26,11 @@ import { anonymize } from './filter.js';
 import { findMongoTools, mongorestoreArgs, runTool } from './mongo-tools.js';
 import { isFerretDb, openBenchServer } from './server.js';
 import { median, timeInterleaved, type Variant } from './stats.js';
+import { BENCH_KEY } from './standalone.js';
 import { publishArchive } from './store-snapshot.js';
 
 const SOURCE_DB = 'syrf_bench';
 const SNAPSHOT_ID = '2026-01-01-bench';
-/** The same public bench key as bench/run.ts. */
-const BENCH_KEY = 'HNclIcZ6u8rb8JMsrbfVszJE3c1D9BiBIzYOpOC/bI1HIa2lw1QNKvBFBehQDJWO';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
