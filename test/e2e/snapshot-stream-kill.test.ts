@@ -22,7 +22,7 @@ describe('snapshot stopped mid-archive while it streams into the store', () => {
   beforeAll(async () => {
     client = await connectMongo();
     dbName = uniqueDbName('syrfprod_stream_');
-    await seedDataset(client.db(dbName), { studies: 1500 });
+    await seedDataset(client.db(dbName), { studies: 400 });
   });
   afterAll(async () => {
     await client.db(dbName).dropDatabase();
@@ -53,7 +53,7 @@ describe('snapshot stopped mid-archive while it streams into the store', () => {
     expect(retry.code, retry.stderr).toBe(0);
     expect(await readFile(join(prod, 'latest.txt'), 'utf8')).toBe('prod/2026-05-02\n');
     expect((await runCli(['verify', '2026-05-02', '--from', url])).code).toBe(0);
-  });
+  }, 300_000);
 
   it('gs:// store (fake-gcs-server), SIGKILL mid-archive: no object under the id, latest unchanged', async () => {
     const env = { SYRF_GCS_ENDPOINT: gcsEndpoint() };
@@ -66,5 +66,5 @@ describe('snapshot stopped mid-archive while it streams into the store', () => {
     expect(objects.filter((name) => name.startsWith('prod/2026-05-02/'))).toEqual([]);
     const [latest] = await fakeGcsStorage().bucket(bucket).file('prod/latest.txt').download();
     expect(latest.toString()).toBe('prod/2026-05-01\n');
-  });
+  }, 300_000);
 });
