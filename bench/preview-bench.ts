@@ -35,8 +35,11 @@ import { median } from './stats.js';
 
 const ID = '2026-01-02-preview';
 const TARGET = 'syrf_pr_9004';
-/** The project's rules with limits that already cut the 1× data, so 1× and 10× previews are the same size. */
-const LIMITS = { pmProject: { max_documents: 20 }, pmStudy: { max_documents: 250, follows: { collection: 'pmProject', field: 'ProjectId' } }, pmInvestigator: { max_documents: 50 } };
+/**
+ * The project's rules with limits that already cut the 1× data, so 1× and 10× previews are the same
+ * size; pmInvestigator keeps the shipped rule (it follows the kept projects' members).
+ */
+const LIMITS = { pmProject: { max_documents: 20 }, pmStudy: { max_documents: 250, follows: { collection: 'pmProject', field: 'ProjectId' } } };
 export const PREVIEW_TARGETS = { timeRatio: 1.2, bytesRatio: 1.1, rssMiB: 256 } as const;
 
 export interface PreviewBenchInput {

@@ -22,6 +22,7 @@ import { formatMarkdownTable, formatTerminalTable, tableRows } from './report.js
 import { benchRestore, benchSnapshot, type ThroughputResult } from './server-bench.js';
 import { isFerretDb, openBenchServer, seedBenchDatabase } from './server.js';
 import { mib } from './stats.js';
+import { BENCH_KEY } from './standalone.js';
 import { publishArchive } from './store-snapshot.js';
 import { benchPreviewEditions, previewRows, type PreviewBenchResult } from './preview-bench.js';
 import { ratioRow, rssRow, TARGETS, type RatioRow, type RssRow } from './targets.js';
@@ -29,8 +30,6 @@ import { ratioRow, rssRow, TARGETS, type RatioRow, type RssRow } from './targets
 const SOURCE_DB = 'syrf_bench';
 const GZIP_LEVEL = 6;
 const SNAPSHOT_ID = '2026-01-01-bench';
-/** A fixed, public key: the bench measures speed, its pseudonyms protect nothing. */
-const BENCH_KEY = 'HNclIcZ6u8rb8JMsrbfVszJE3c1D9BiBIzYOpOC/bI1HIa2lw1QNKvBFBehQDJWO';
 const RSS_TARGET_DB = 'syrf_pr_9003';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

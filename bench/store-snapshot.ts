@@ -19,7 +19,8 @@ export interface Anonymization {
   keyFingerprint: string;
 }
 
-export async function publishArchive(archive: string, storeDir: string, id: string, anonymization: Anonymization): Promise<Manifest> {
+/** `anonymization: null` publishes a raw snapshot (a restore must anonymize it with the key). */
+export async function publishArchive(archive: string, storeDir: string, id: string, anonymization: Anonymization | null): Promise<Manifest> {
   const store = new FileStore(storeDir);
   const tally = emptyTally();
   for await (const event of tallyEvents(openArchive(createReadStream(archive)), tally)) void event;
@@ -48,7 +49,9 @@ export async function publishArchive(archive: string, storeDir: string, id: stri
       };
     }),
     excludedCollections: [],
-    anonymization: { anonymized: true, rulesSha256: anonymization.rulesSha256, keyFingerprint: anonymization.keyFingerprint, sizeLimitsApplied: false },
+    anonymization: anonymization
+      ? { anonymized: true, rulesSha256: anonymization.rulesSha256, keyFingerprint: anonymization.keyFingerprint, sizeLimitsApplied: false }
+      : { anonymized: false, rulesSha256: null, keyFingerprint: null, sizeLimitsApplied: false },
   };
   const keys = snapshotKeys(id);
   await store.write(keys.dump, createReadStream(archive));

@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
 import type { ArchiveEvent } from '../archive/types.js';
 import { AddressableArchiveWriter, writeEventsAddressable, type ArchivePart } from '../archive/addressable-writer.js';
 import type { Store } from '../store/store.js';
@@ -22,10 +20,14 @@ export interface WrittenAddressableArchive {
 }
 
 /**
- * events → collection-addressable archive (parts on local disk) → one
- * object in the store, with its table of contents. The object is uploaded
- * only once every part is complete, so a failure never leaves a partial
- * archive under `key`; the part files are removed in every case.
+ * events → collection-addressable archive → one object in the store, with
+ * its table of contents. The archive streams into the upload as it is made
+ * (scratch files only for namespaces that arrive interleaved, see
+ * addressable-writer.ts); the upload's body is ended only after the writer
+ * has checked that every namespace ended, and is destroyed on any failure,
+ * so the store never publishes a partial archive under `key` (a file store
+ * renames a finished temp file, GCS finalizes a resumable upload only at
+ * its end). Scratch files are removed in every case.
  */
 export async function writeAddressableArchiveToStore(
   events: AsyncIterable<ArchiveEvent>,
@@ -35,43 +37,40 @@ export async function writeAddressableArchiveToStore(
 ): Promise<WrittenAddressableArchive> {
   // Part files of killed runs (their pid is gone) are removed first; a live run's never.
   const dir = await createRunTempDir(PARTS_PREFIX, { ...(options.workDir ? { root: options.workDir } : {}), what: 'snapshot part files' });
+  const hasher = new HashingStream();
+  const body = new PassThrough();
+  hasher.on('data', () => faultPoint('snapshot.upload.chunk'));
+  hasher.on('error', (error: Error) => body.destroy(error));
+  hasher.pipe(body);
+  const writer = new AddressableArchiveWriter({ dir, out: hasher, level: options.gzipLevel ?? 6 });
   try {
-    const writer = new AddressableArchiveWriter({ dir, level: options.gzipLevel ?? 6 });
-    let parts: ArchivePart[];
-    try {
-      await writeEventsAddressable(events, writer);
-      parts = writer.end();
-    } catch (error) {
-      writer.abort();
-      throw error;
-    }
-    const hasher = new HashingStream();
-    const body = new PassThrough();
-    hasher.on('data', () => faultPoint('snapshot.upload.chunk'));
     // Never over another run's archive: of two snapshots with the same id, the store lets one write it.
     const upload = store.write(key, body, { contentType: 'application/gzip', ifAbsent: true });
     upload.catch(() => undefined);
-    const piping = pipeline(Readable.from(partBytes(parts)), hasher, body);
-    piping.catch(() => undefined);
+    const writing = (async () => {
+      await writeEventsAddressable(events, writer);
+      const parts = await writer.end();
+      await new Promise<void>((resolve, reject) => {
+        hasher.once('error', reject);
+        hasher.end(resolve);
+      });
+      return parts;
+    })();
+    writing.catch(() => undefined);
     try {
       // Either side may fail first: a store that refuses the write at once (another run's archive
-      // is already there) stops reading the body, and the pipeline would wait for it forever.
-      const [, stored] = await Promise.all([piping, upload]);
+      // is already there) stops reading the body, and the writer would wait for it forever.
+      const [parts, stored] = await Promise.all([writing, upload]);
       return { sizeBytes: hasher.bytes, sha256: hasher.digest(), uncompressedBytes: parts.reduce((sum, p) => sum + p.uncompressedBytes, 0), toc: tableOfContents(parts), generation: stored.generation };
     } catch (error) {
+      writer.abort();
+      hasher.destroy(error as Error);
       body.destroy(error as Error);
-      await Promise.allSettled([piping, upload]);
+      await Promise.allSettled([writing, upload]);
       throw error;
     }
   } finally {
     await removeRunTempDir(dir);
-  }
-}
-
-async function* partBytes(parts: ArchivePart[]): AsyncGenerator<Buffer> {
-  for (const part of parts) {
-    if ('bytes' in part.source) yield part.source.bytes;
-    else yield* createReadStream(part.source.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
   }
 }
 
@@ -80,6 +79,7 @@ export function tableOfContents(parts: ArchivePart[]): TableOfContents {
   if (!prelude || prelude.collection !== null) throw new Error('tableOfContents: the first part must be the prelude');
   let offset = prelude.length;
   const collections = rest.map((part) => {
+    if (part.offset !== offset) throw new Error(`tableOfContents: ${part.collection} was written at byte ${part.offset}, expected ${offset}`);
     const entry = {
       collection: part.collection!,
       offset,

@@ -1,7 +1,9 @@
 /**
  * Live compatibility with MongoDB's own tools: our reader reads what
  * `mongodump --archive --gzip` writes, and `mongorestore --archive --gzip`
- * restores what our writer writes, with identical documents and indexes.
+ * restores what our writers write (the plain one and the
+ * collection-addressable one, committed fixtures included), with identical
+ * documents and indexes.
  * Needs mongodump/mongorestore (SYRF_MONGO_TOOLS_BIN or PATH); without them
  * the byte-level fixtures in test/fixtures/archive cover the format.
  */
@@ -12,8 +14,10 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCollectionMetadata, parseCollectionMetadata } from '../../runtime/archive/metadata.js';
 import { openArchive } from '../../runtime/archive/reader.js';
+import { AddressableArchiveWriter } from '../../runtime/archive/addressable-writer.js';
 import { createGzipArchiveWriter } from '../../runtime/archive/writer.js';
 import { fixtureDataset } from '../support/fixture-dataset.js';
+import { FIXTURE_DB, addressableFixture, readAddressableExpected } from '../fixtures/archive/addressable.js';
 import {
   canonicalDocuments,
   canonicalIndexes,
@@ -67,18 +71,15 @@ describe.skipIf(!tools)(suiteName, () => {
     }
   });
 
-  it('mongorestore --archive --gzip restores an archive our writer made, with identical documents and indexes', async () => {
-    const dbName = uniqueDbName('mt_restore_');
-    dropAfter.push(dbName);
-    const archive = join(work.path, 'ours.archive.gz');
-    const indexesOf = (name: string): Document[] => [
-      { v: 2, key: { _id: 1 }, name: '_id_' },
-      ...(dataset.find((c) => c.name === name)?.indexes ?? []).map((index) => ({ v: 2, ...index })),
-    ];
-    const collections = [...dataset.map((c) => c.name), 'emptyCollection'];
+  const indexesOf = (name: string): Document[] => [
+    { v: 2, key: { _id: 1 }, name: '_id_' },
+    ...(dataset.find((c) => c.name === name)?.indexes ?? []).map((index) => ({ v: 2, ...index })),
+  ];
+  const collections = [...dataset.map((c) => c.name), 'emptyCollection'];
 
+  /** The dataset plus an empty collection, segments of every collection interleaved as a parallel dump delivers them. */
+  async function writeDataset(dbName: string, writer: Pick<ArchiveWriterLike, 'writePrelude' | 'writeSegment' | 'writeEof'>): Promise<void> {
     const serverVersion = String((await client.db('admin').command({ buildInfo: 1 })).version);
-    const writer = createGzipArchiveWriter(createWriteStream(archive));
     await writer.writePrelude(
       { concurrentCollections: 1, version: '0.1', serverVersion, toolVersion: 'syrf-db-tools test' },
       collections.map((name) => ({
@@ -89,14 +90,14 @@ describe.skipIf(!tools)(suiteName, () => {
         type: 'collection',
       })),
     );
-    // Interleave small segments of every collection, as a parallel dump would.
     const queues = dataset.map((c) => ({ name: c.name, documents: c.documents.map((d) => Buffer.from(BSON.serialize(d))) }));
     while (queues.some((q) => q.documents.length > 0)) {
       for (const queue of queues) await writer.writeSegment(dbName, queue.name, queue.documents.splice(0, 7));
     }
     for (const name of collections) await writer.writeEof(dbName, name);
-    await writer.end();
+  }
 
+  async function mongorestore(archive: string): Promise<void> {
     // FerretDB rejects the `ns` index option mongorestore always sends (see index-ns-proxy.ts).
     const proxy = isFerretDb() ? await startIndexNsProxy(mongodbUri()) : undefined;
     try {
@@ -104,18 +105,64 @@ describe.skipIf(!tools)(suiteName, () => {
     } finally {
       await proxy?.close();
     }
+  }
 
-    const restored = await describeDatabase(client.db(dbName));
-    const expected: CollectionSnapshot[] = collections
+  const expectedDataset = (): CollectionSnapshot[] =>
+    collections
       .map((name) => ({
         name,
         documents: canonicalDocuments(dataset.find((c) => c.name === name)?.documents ?? []),
         indexes: canonicalIndexes(indexesOf(name)),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    expect(restored).toEqual(expected);
+
+  it('mongorestore --archive --gzip restores an archive our writer made, with identical documents and indexes', async () => {
+    const dbName = uniqueDbName('mt_restore_');
+    dropAfter.push(dbName);
+    const archive = join(work.path, 'ours.archive.gz');
+    const writer = createGzipArchiveWriter(createWriteStream(archive));
+    await writeDataset(dbName, writer);
+    await writer.end();
+    await mongorestore(archive);
+    expect(await describeDatabase(client.db(dbName))).toEqual(expectedDataset());
+  });
+
+  it('mongorestore --archive --gzip restores a collection-addressable archive (gzip members per collection) unchanged', async () => {
+    const dbName = uniqueDbName('mt_addr_');
+    dropAfter.push(dbName);
+    const archive = join(work.path, 'addressable.archive.gz');
+    const out = createWriteStream(archive);
+    const writer = new AddressableArchiveWriter({ dir: work.path, out, blockBytes: 64 * 1024 });
+    await writeDataset(dbName, writer);
+    await writer.end();
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await mongorestore(archive);
+    expect(await describeDatabase(client.db(dbName))).toEqual(expectedDataset());
+  });
+
+  it('the committed addressable fixtures: mongorestore loads exactly what addressable-expected.json records', async () => {
+    const expected = readAddressableExpected();
+    for (const edition of ['dump', 'preview'] as const) {
+      const dbName = uniqueDbName(`mt_fx_${edition}_`);
+      dropAfter.push(dbName);
+      // The fixtures hold database syrf_fixture; restore each edition into a database of its own.
+      const proxy = isFerretDb() ? await startIndexNsProxy(mongodbUri()) : undefined;
+      try {
+        await runTool(tools!.mongorestore, ['--uri', proxy?.uri ?? mongodbUri(), `--archive=${addressableFixture(edition)}`, '--gzip', `--nsFrom=${FIXTURE_DB}.*`, `--nsTo=${dbName}.*`]);
+      } finally {
+        await proxy?.close();
+      }
+      expect(await describeDatabase(client.db(dbName)), edition).toEqual(expected[edition]);
+    }
   });
 });
+
+/** What both archive writers offer the shared dataset writer. */
+interface ArchiveWriterLike {
+  writePrelude(...args: Parameters<AddressableArchiveWriter['writePrelude']>): void | Promise<void>;
+  writeSegment(db: string, collection: string, documents: readonly Buffer[]): Promise<void>;
+  writeEof(db: string, collection: string): Promise<void>;
+}
 
 interface ReadArchive {
   namespaces: string[];

@@ -109,7 +109,11 @@ describe('restore and clone through the real servers', () => {
     expect(studies.length).toBeGreaterThan(0);
     expect(studies.length).toBeLessThan(seeded.counts.pmStudy!);
     for (const study of studies) expect(kept.has((study.ProjectId as { toString(e: string): string }).toString('hex'))).toBe(true);
-    expect(await db.collection('pmInvestigator').countDocuments()).toBe(seeded.counts.pmInvestigator);
+    // Investigators follow the kept projects' members: all of those, and only those.
+    const members = new Set(projects.flatMap((p) => (p.Members as Array<{ InvestigatorId: { toString(e: string): string } }>).map((m) => m.InvestigatorId.toString('hex'))));
+    const investigators = (await db.collection('pmInvestigator').find().toArray()).map((i) => (i._id as { toString(e: string): string }).toString('hex'));
+    expect(investigators.sort()).toEqual([...members].sort());
+    expect(investigators.length).toBeLessThan(seeded.counts.pmInvestigator!);
 
     const studyIndexes = (await db.collection('pmStudy').indexes()).map((i) => i.name).sort();
     expect(studyIndexes).toEqual(['ProjectId_1', 'ProjectId_1_Year_-1', '_id_']);

@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -26,14 +27,26 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function build(events: ArchiveEvent[], blockBytes?: number): Promise<{ file: Buffer; parts: ArchivePart[] }> {
+/** An output that keeps what it is given. */
+function memoryOutput(): { out: PassThrough; bytes: () => Buffer } {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return { out, bytes: () => Buffer.concat(chunks) };
+}
+
+function scratchDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'syrf-addressable-test-'));
   dirs.push(dir);
-  const writer = new AddressableArchiveWriter({ dir, ...(blockBytes ? { blockBytes } : {}) });
+  return dir;
+}
+
+async function build(events: ArchiveEvent[], blockBytes?: number): Promise<{ file: Buffer; parts: ArchivePart[] }> {
+  const { out, bytes } = memoryOutput();
+  const writer = new AddressableArchiveWriter({ dir: scratchDir(), out, ...(blockBytes ? { blockBytes } : {}) });
   await writeEventsAddressable((async function* () { yield* events; })(), writer);
-  const parts = writer.end();
-  const file = Buffer.concat(parts.map((p) => ('bytes' in p.source ? p.source.bytes : readFileSync(p.source.path))));
-  return { file, parts };
+  const parts = await writer.end();
+  return { file: bytes(), parts };
 }
 
 /** Two collections whose segments interleave, as a parallel dump writes them, and an empty one. */
@@ -71,7 +84,8 @@ describe('collection-addressable archive writer', () => {
     const { file, parts } = await build(input, 64 * 1024);
     const toc = tableOfContents(parts);
     expect(tocLayoutProblems(toc, file.length)).toEqual([]);
-    expect(toc.collections.map((c) => c.collection)).toEqual(['alpha', 'beta', 'empty']);
+    // File order is the order the parts streamed: beta first (it began first), then what finished meanwhile.
+    expect(toc.collections.map((c) => c.collection)).toEqual(['beta', 'alpha', 'empty']);
     const preludePlain = gunzipSync(file.subarray(0, toc.prelude.length));
     expect(preludePlain.length).toBe(toc.prelude.uncompressedBytes);
     for (const entry of toc.collections) {
@@ -98,13 +112,74 @@ describe('collection-addressable archive writer', () => {
   });
 
   it('refuses data for a namespace the prelude does not list, and an end without every EOF', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'syrf-addressable-test-'));
-    dirs.push(dir);
-    const writer = new AddressableArchiveWriter({ dir });
+    const writer = new AddressableArchiveWriter({ dir: scratchDir(), out: memoryOutput().out });
     writer.writePrelude(HEADER, [namespace('db', 'alpha')]);
     await expect(writer.writeSegment('db', 'other', [bson({ _id: 1 })])).rejects.toThrow(/not in the prelude/);
     await writer.writeSegment('db', 'alpha', [bson({ _id: 1 })]);
-    expect(() => writer.end()).toThrow(/no EOF written for db.alpha/);
+    await expect(writer.end()).rejects.toThrow(/no EOF written for db.alpha/);
+    writer.abort();
+  });
+
+  it('streams: a collection is in the output before the archive ends, with no scratch file when the input is sequential', async () => {
+    const dir = scratchDir();
+    const { out, bytes } = memoryOutput();
+    const writer = new AddressableArchiveWriter({ dir, out, blockBytes: 16 * 1024, chunkBytes: 8 * 1024 });
+    writer.writePrelude(HEADER, [namespace('db', 'alpha'), namespace('db', 'beta')]);
+    const big = (collection: string) => Array.from({ length: 2000 }, (_, i) => bson({ _id: i, collection, text: `${i} `.repeat(40) }));
+    for (let i = 0; i < 2000; i += 100) {
+      await writer.writeSegment('db', 'alpha', big('alpha').slice(i, i + 100));
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    await writer.writeEof('db', 'alpha');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const outBeforeBeta = bytes().length;
+    await writer.writeSegment('db', 'beta', big('beta'));
+    await writer.writeEof('db', 'beta');
+    expect(readdirSync(dir)).toEqual([]);
+    const parts = await writer.end();
+    const toc = tableOfContents(parts);
+    expect(tocLayoutProblems(toc, bytes().length)).toEqual([]);
+    expect(toc.collections.map((c) => [c.collection, c.documents])).toEqual([['alpha', 2000], ['beta', 2000]]);
+    // All of alpha went out while beta had not even begun.
+    expect(outBeforeBeta).toBe(toc.prelude.length + toc.collections[0]!.length);
+  });
+
+  it('stages an interleaved collection in scratch only while another one streams, and removes it once copied', async () => {
+    const dir = scratchDir();
+    const { out, bytes } = memoryOutput();
+    const writer = new AddressableArchiveWriter({ dir, out, blockBytes: 16 * 1024, chunkBytes: 8 * 1024 });
+    writer.writePrelude(HEADER, [namespace('db', 'alpha'), namespace('db', 'beta')]);
+    const docs = (collection: string) => Array.from({ length: 500 }, (_, i) => bson({ _id: i, collection, text: `${i} `.repeat(40) }));
+    await writer.writeSegment('db', 'alpha', docs('alpha'));
+    await writer.writeSegment('db', 'beta', docs('beta'));
+    await writer.writeEof('db', 'beta');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // beta finished while alpha still streams: it waits in scratch.
+    expect(readdirSync(dir).map((name) => statSync(join(dir, name)).size).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    await writer.writeEof('db', 'alpha');
+    const parts = await writer.end();
+    expect(readdirSync(dir)).toEqual([]);
+    const toc = tableOfContents(parts);
+    expect(tocLayoutProblems(toc, bytes().length)).toEqual([]);
+    expect(toc.collections.map((c) => c.collection)).toEqual(['alpha', 'beta']);
+    const all = await collect(openArchive(chunks(bytes())));
+    expect(all.filter((e) => e.type === 'eof').map((e) => e.collection).sort()).toEqual(['alpha', 'beta']);
+  });
+
+  it('refuses to go on once the output is closed (an upload that gave up), instead of waiting forever', async () => {
+    const { out } = memoryOutput();
+    out.on('error', () => undefined);
+    const writer = new AddressableArchiveWriter({ dir: scratchDir(), out, blockBytes: 16 * 1024, chunkBytes: 8 * 1024 });
+    writer.writePrelude(HEADER, [namespace('db', 'alpha')]);
+    out.destroy(new Error('upload refused'));
+    const docs = Array.from({ length: 500 }, (_, i) => bson({ _id: i, text: `${i} `.repeat(40) }));
+    await expect(
+      (async () => {
+        for (let i = 0; i < 50; i++) await writer.writeSegment('db', 'alpha', docs);
+        await writer.writeEof('db', 'alpha');
+        await writer.end();
+      })(),
+    ).rejects.toThrow();
     writer.abort();
   });
 });
