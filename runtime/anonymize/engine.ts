@@ -18,7 +18,7 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { BSON, type Document } from 'bson';
-import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
+import { T, UndecodableDocumentError, decodeName, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
 import { createTransformContext } from './key.js';
 import { escapeFieldName } from './paths.js';
 import { looksLikePiiKey } from './pii.js';
@@ -296,7 +296,7 @@ class Walker {
           out = this.value(bytes, type, valueStart, valueEnd, rule, node, inherited, false, depth);
           if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
         } else {
-          name = bytes.toString('utf8', nameStart, nameEnd);
+          name = decodeName(bytes, nameStart, nameEnd);
           if (drop === null) {
             // Duplicate keys: detected here, handled by walking the level again (rare).
             if (nameSet) {

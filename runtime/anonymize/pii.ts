@@ -134,8 +134,9 @@ function findNormalizedSpans(text: string, exhaustive: boolean): PiiSpan[] {
 /** Kinds of personal data `text` looks like, as a whole or anywhere inside it. */
 export function detectValue(text: string): PiiKind[] {
   const trimmed = text.trim();
-  if (trimmed === '') return [];
-  const kinds = new Set<PiiKind>(findPiiSpans(trimmed).map((s) => s.kind));
+  // Every check below needs a character mayHoldFinding looks for (`|` for auth ids, a digit or `:` for IP addresses).
+  if (!mayHoldFinding(trimmed)) return [];
+  const kinds = new Set<PiiKind>(findPiiSpansExhaustive(trimmed, false).map((s) => s.kind));
   if (AUTH_ID_WHOLE.test(trimmed)) kinds.add('auth-id');
   if (trimmed.length <= 64 && isIP(trimmed) !== 0) kinds.add('ip-address');
   return ORDER.filter((k) => kinds.has(k));
