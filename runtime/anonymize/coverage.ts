@@ -145,6 +145,8 @@ interface PathMemo {
   how?: KeepHow | null;
   /** Listed in `subtree` (or the list was full when first seen). */
   subtreeListed?: boolean;
+  /** The key of this path's entry in `accepted`. */
+  acceptedKey?: string;
 }
 
 const NO_KINDS: ReadonlySet<PiiKind> = new Set();
@@ -338,7 +340,7 @@ export class CoverageChecker {
     if (valueKinds.length === 0 && (!how.explicit || nameKinds.length === 0)) return;
     const acceptedKinds = [...(how.explicit ? nameKinds : []), ...valueKinds.filter((k) => scrubbed.has(k))];
     if (acceptedKinds.length > 0) {
-      const key = `${path}\0${how.rulePath}`;
+      const key = (memo.acceptedKey ??= `${path}\0${how.rulePath}`);
       const existing = state.accepted.get(key);
       // The usual case, a path already accepted with these kinds: nothing to add.
       if (existing && (existing.scrubbed || scrubbed.size === 0) && acceptedKinds.every((k) => existing.kinds.includes(k))) return;
