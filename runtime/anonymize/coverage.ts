@@ -18,7 +18,7 @@
  * key) is redacted.
  */
 import { ExitCode, UserError } from '../errors.js';
-import { ARRAY_ELEMENT, MalformedBsonError, walkRawDocument, type RawLeaf } from './bson-walk.js';
+import { ARRAY_ELEMENT, MalformedBsonError, PathTree, walkRawDocument, type PathNode, type RawLeaf, type RawVisitor } from './bson-walk.js';
 import { decideLeaf, type LeafDecision } from './engine.js';
 import { escapeFieldName } from './paths.js';
 import { detectFieldName, detectValue, findPiiSpans, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
@@ -119,6 +119,42 @@ interface CollectionState {
   findings: Map<string, CoverageFinding & { state: PathState }>;
   accepted: Map<string, AcceptedField>;
   subtree: Map<string, SubtreePath>;
+  /** The collection's distinct paths, each with its PathMemo. */
+  tree: PathTree;
+  /** The document being read (1-based), for per-document finding counts. */
+  documentIndex: number;
+  visitor: RawVisitor;
+}
+
+interface KeepHow {
+  explicit: boolean;
+  rulePath: string;
+  reason: string;
+  scrub: boolean;
+}
+
+/** What the check works out once per distinct path rather than once per leaf. */
+interface PathMemo {
+  /** The path's names were added to `seen`. */
+  seen: boolean;
+  decision?: LeafDecision;
+  names?: string[];
+  display?: string;
+  /** detectFieldName of the last name. */
+  fieldKinds?: PiiKind[];
+  how?: KeepHow | null;
+  /** Listed in `subtree` (or the list was full when first seen). */
+  subtreeListed?: boolean;
+  /** The key of this path's entry in `accepted`. */
+  acceptedKey?: string;
+}
+
+const NO_KINDS: ReadonlySet<PiiKind> = new Set();
+
+function memoOf(node: PathNode): PathMemo {
+  let memo = node.memo as PathMemo | undefined;
+  if (memo === undefined) node.memo = memo = { seen: false };
+  return memo;
 }
 
 export class CoverageChecker {
@@ -159,6 +195,18 @@ export class CoverageChecker {
       findings: new Map(),
       accepted: new Map(),
       subtree: new Map(),
+      tree: new PathTree(),
+      documentIndex: 0,
+      visitor: { leaf: () => undefined },
+    };
+    state.visitor = {
+      key: (path, _key, node) => {
+        const memo = memoOf(node);
+        if (memo.seen) return;
+        memo.seen = true;
+        if (state.seen.size < MAX_PATHS * 4) state.seen.add(namesOf(path).join('\0'));
+      },
+      leaf: (leaf) => this.leaf(state, leaf, state.documentIndex),
     };
     this.states.set(collection, state);
     if (excluded || named) return;
@@ -177,13 +225,9 @@ export class CoverageChecker {
     const state = this.stateOf(collection);
     if (state.summary.excluded) return;
     const documentIndex = ++state.summary.scanned;
+    state.documentIndex = documentIndex;
     try {
-      walkRawDocument(bytes, {
-        key: (path) => {
-          if (state.seen.size < MAX_PATHS * 4) state.seen.add(namesOf(path).join('\0'));
-        },
-        leaf: (leaf) => this.leaf(state, leaf, documentIndex),
-      });
+      walkRawDocument(bytes, state.visitor, state.tree);
     } catch (error) {
       if (!(error instanceof MalformedBsonError)) throw error;
       this.record(state, '', 'unreadable-document', [], documentIndex);
@@ -228,54 +272,78 @@ export class CoverageChecker {
   }
 
   private leaf(state: CollectionState, leaf: RawLeaf, documentIndex: number): void {
-    const names = namesOf(leaf.path);
-    const decisionKey = names.join('\0');
-    let decision = state.decisions.get(decisionKey);
-    if (!decision) {
-      decision = decideLeaf(this.rules, state.entry, names);
-      if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
+    const memo = memoOf(leaf.node);
+    let decision = memo.decision;
+    if (decision === undefined) {
+      const names = (memo.names = namesOf(leaf.path));
+      const decisionKey = names.join('\0');
+      decision = state.decisions.get(decisionKey);
+      if (!decision) {
+        decision = decideLeaf(this.rules, state.entry, names);
+        if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
+      }
+      memo.decision = decision;
     }
-    const display = () => this.names.path(leaf.path);
     switch (decision.kind) {
       case 'transform':
         return;
       case 'default':
         if (decision.spec === null) {
-          if (decision.unnamedFields === 'refuse') this.record(state, display(), 'refused-field', [], documentIndex);
+          if (decision.unnamedFields === 'refuse') this.record(state, this.displayOf(memo, leaf), 'refused-field', [], documentIndex);
           return;
         }
         if (!decision.spec.keepsValue) return;
-        this.kept(state, leaf, documentIndex, { explicit: false, rulePath: '(default)', reason: String(decision.spec.params.reason ?? ''), scrub: decision.spec.scrub });
+        this.kept(state, leaf, memo, documentIndex);
         return;
       case 'keep':
-      case 'keep_subtree': {
-        const explicit = decision.rule.segments.length === names.length;
-        this.kept(state, leaf, documentIndex, { explicit, rulePath: decision.rule.path, reason: String(decision.rule.params.reason ?? ''), scrub: decision.rule.scrub });
+      case 'keep_subtree':
+        this.kept(state, leaf, memo, documentIndex);
         return;
-      }
     }
   }
 
-  private kept(state: CollectionState, leaf: RawLeaf, documentIndex: number, how: { explicit: boolean; rulePath: string; reason: string; scrub: boolean }): void {
-    const path = this.names.path(leaf.path);
-    if (!how.explicit && state.subtree.size < MAX_PATHS && !state.subtree.has(path)) {
-      state.subtree.set(path, { collection: state.summary.collection, path, rulePath: how.rulePath });
+  private displayOf(memo: PathMemo, leaf: RawLeaf): string {
+    return (memo.display ??= this.names.path(leaf.path));
+  }
+
+  /** How a kept leaf is kept (which rule, whether it names this very path), from its decision. */
+  private howOf(memo: PathMemo): KeepHow {
+    if (memo.how) return memo.how;
+    const decision = memo.decision!;
+    if (decision.kind === 'default') {
+      return (memo.how = { explicit: false, rulePath: '(default)', reason: String(decision.spec!.params.reason ?? ''), scrub: decision.spec!.scrub });
     }
-    const lastName = namesOf(leaf.path).at(-1) ?? '';
-    const nameKinds = leaf.type === 0x0a || leaf.type === 0x06 ? [] : detectFieldName(lastName);
-    const valueKinds = leaf.text === null || leaf.text.trim() === '' ? [] : detectValue(leaf.text);
+    if (decision.kind === 'transform') throw new Error('a transformed leaf is not kept');
+    const explicit = decision.rule.segments.length === memo.names!.length;
+    return (memo.how = { explicit, rulePath: decision.rule.path, reason: String(decision.rule.params.reason ?? ''), scrub: decision.rule.scrub });
+  }
+
+  private kept(state: CollectionState, leaf: RawLeaf, memo: PathMemo, documentIndex: number): void {
+    const how = this.howOf(memo);
+    const path = this.displayOf(memo, leaf);
+    if (!how.explicit && !memo.subtreeListed) {
+      memo.subtreeListed = true;
+      if (state.subtree.size < MAX_PATHS && !state.subtree.has(path)) state.subtree.set(path, { collection: state.summary.collection, path, rulePath: how.rulePath });
+    }
+    const lastName = memo.names!.at(-1) ?? '';
+    const nameKinds = leaf.type === 0x0a || leaf.type === 0x06 ? [] : (memo.fieldKinds ??= detectFieldName(lastName));
+    const text = leaf.text;
+    const valueKinds = text === null || text.trim() === '' ? [] : detectValue(text);
     // Scrubbing rewrites what findPiiSpans finds inside kept strings; anything else would be published as it is.
-    const scrubbed = leaf.isString && how.scrub && valueKinds.length > 0 ? new Set(findPiiSpans(leaf.text!.trim()).map((s) => s.kind)) : new Set<PiiKind>();
-    const residual = valueKinds.filter((k) => !scrubbed.has(k));
+    const scrubbed = leaf.isString && how.scrub && valueKinds.length > 0 ? new Set(findPiiSpans(text!.trim()).map((s) => s.kind)) : NO_KINDS;
+    const residual = valueKinds.length === 0 ? valueKinds : valueKinds.filter((k) => !scrubbed.has(k));
     if (residual.length > 0) this.record(state, path, 'kept-pii-value', residual, documentIndex);
     if (nameKinds.length > 0 && !how.explicit) this.record(state, path, 'unreviewed-pii-field', nameKinds, documentIndex);
     // An innocent field name (Who, Login) kept wholesale may still hold a name or a handle: judge the value's shape.
-    const shape = !how.explicit && leaf.isString && leaf.text !== null ? looksLikePersonOrHandle(leaf.text, lastName) : null;
+    const shape = !how.explicit && leaf.isString && text !== null ? looksLikePersonOrHandle(text, lastName) : null;
     if (shape && nameKinds.length === 0) this.record(state, path, 'unreviewed-pii-field', [shape], documentIndex);
+    if (valueKinds.length === 0 && (!how.explicit || nameKinds.length === 0)) return;
     const acceptedKinds = [...(how.explicit ? nameKinds : []), ...valueKinds.filter((k) => scrubbed.has(k))];
     if (acceptedKinds.length > 0) {
-      const key = `${path}\0${how.rulePath}`;
+      const key = (memo.acceptedKey ??= `${path}\0${how.rulePath}`);
       const existing = state.accepted.get(key);
+      // The usual case, a path already accepted with these kinds: nothing to add.
+      if (existing && (existing.scrubbed || scrubbed.size === 0) && acceptedKinds.every((k) => existing.kinds.includes(k))) return;
       const kinds = [...new Set([...(existing?.kinds ?? []), ...acceptedKinds])].sort();
       if (existing || state.accepted.size < MAX_PATHS) {
         state.accepted.set(key, { collection: state.summary.collection, path, kinds, rulePath: how.rulePath, reason: how.reason, scrubbed: (existing?.scrubbed ?? false) || scrubbed.size > 0 });

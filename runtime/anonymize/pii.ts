@@ -11,7 +11,7 @@
  * character classes that cannot overlap.
  */
 import { isIP } from 'node:net';
-import { normalizeForDetection, originalSpan } from './pii-normalize.js';
+import { NEEDS_WORK, normalizeForDetection, originalSpan } from './pii-normalize.js';
 
 export type PiiKind =
   | 'email'
@@ -74,13 +74,47 @@ const ADDRESS_FIELD = /(?:(?:home|postal|street|mailing|work|residential)_?addre
  * each finding covers the whole original span it came from.
  */
 export function findPiiSpans(text: string): PiiSpan[] {
+  if (!mayHoldFinding(text)) return [];
+  return findPiiSpansExhaustive(text, false);
+}
+
+/**
+ * findPiiSpans without its shortcuts (the `mayHoldFinding` skip; with
+ * `exhaustive`, also base64 decodings that cannot hold an `@`): the slow
+ * reference the fast paths are tested against.
+ */
+export function findPiiSpansExhaustive(text: string, exhaustive = true): PiiSpan[] {
   const view = normalizeForDetection(text);
-  const found = findNormalizedSpans(view.text);
+  const found = findNormalizedSpans(view.text, exhaustive);
   if (view.identity) return found;
   return withoutOverlaps(found.map((s) => ({ ...originalSpan(view, s.start, s.end), kind: s.kind })));
 }
 
-function findNormalizedSpans(text: string): PiiSpan[] {
+/** The shortest text any detector finds: a handle (`@a`) or an IPv6 address (`::`). */
+const MIN_FINDING = 2;
+
+/**
+ * Text the normalizer leaves as it is (pii-normalize.ts NEEDS_WORK: no
+ * disguise, no non-ASCII character) and without any of these characters
+ * cannot hold a finding, so the detectors are not run on it (most prose of
+ * abstracts and notes):
+ *  - emails and handles need `@` (or `%40`: `%`); auth ids `|`; profile
+ *    URLs `/`; phones, ORCID iDs, IPv4 addresses and hex-encoded emails
+ *    (`40`) digits; IPv6 addresses `:`;
+ *  - a base64 run decodes to an `@` only if it holds `Q` (the `@` as a
+ *    quad's first byte), one of `A`–`D` (second byte) or `A` (third byte).
+ * A detector added to findNormalizedSpans must add its necessary characters
+ * here; test/unit/anonymize/pii-fast-paths.test.ts checks the shortcut against
+ * findPiiSpansExhaustive.
+ */
+const DETECTOR_CHARACTERS = /[@%|/0-9A-DQ:]/;
+
+/** False when `text` cannot hold anything the detectors find. */
+export function mayHoldFinding(text: string): boolean {
+  return text.length >= MIN_FINDING && (DETECTOR_CHARACTERS.test(text) || NEEDS_WORK.test(text));
+}
+
+function findNormalizedSpans(text: string, exhaustive: boolean): PiiSpan[] {
   const spans: PiiSpan[] = [];
   scanEmails(text, spans);
   if (text.includes('%')) scanPercentEncodedEmails(text, spans);
@@ -93,15 +127,16 @@ function findNormalizedSpans(text: string): PiiSpan[] {
   if (text.includes('@')) collect(text, HANDLE, 'handle', spans);
   if (text.includes('.')) collect(text, IPV4, 'ip-address', spans);
   scanPhones(text, spans);
-  scanBase64Emails(text, spans);
+  scanBase64Emails(text, spans, exhaustive);
   return withoutOverlaps(spans);
 }
 
 /** Kinds of personal data `text` looks like, as a whole or anywhere inside it. */
 export function detectValue(text: string): PiiKind[] {
   const trimmed = text.trim();
-  if (trimmed === '') return [];
-  const kinds = new Set<PiiKind>(findPiiSpans(trimmed).map((s) => s.kind));
+  // Every check below needs a character mayHoldFinding looks for (`|` for auth ids, a digit or `:` for IP addresses).
+  if (!mayHoldFinding(trimmed)) return [];
+  const kinds = new Set<PiiKind>(findPiiSpansExhaustive(trimmed, false).map((s) => s.kind));
   if (AUTH_ID_WHOLE.test(trimmed)) kinds.add('auth-id');
   if (trimmed.length <= 64 && isIP(trimmed) !== 0) kinds.add('ip-address');
   return ORDER.filter((k) => kinds.has(k));
@@ -304,12 +339,56 @@ function isBase64Char(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 43 || code === 47 || code === 45 || code === 95;
 }
 
+/** 6-bit values of the base64 alphabets (standard and URL-safe, as Node decodes both); -1 elsewhere. */
+const BASE64_VALUE = new Int8Array(128).fill(-1);
+for (let v = 0; v < 64; v++) BASE64_VALUE['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(v)] = v;
+BASE64_VALUE[45] = 62; // '-'
+BASE64_VALUE[95] = 63; // '_'
+const ALL_ALIGNMENTS = 0b1111;
+const HEX_AT = 0b10000;
+
+/**
+ * Which decodings of the base64 run text[start, end) (line breaks skipped)
+ * can hold an `@`: bit k for the decoding from character k (k = 0..3), bit 4
+ * for the hex reading. Computed from pairs of neighbouring characters without
+ * decoding: byte j of a quad is built from characters j and j + 1 of it, so
+ * an `@` (0x40) needs 'Q' then a value < 16 (byte 0), a value ≡ 4 (mod 16)
+ * then a value < 4 (byte 1), or a value ≡ 1 (mod 4) then 'A' (byte 2). Every
+ * adjacent pair of a decoding yields a byte, trailing partial quads included,
+ * so this is exact: a decoding with no bit set holds no `@`
+ * (test/unit/anonymize/pii-fast-paths.test.ts compares it with decoding).
+ */
+export function atSignAlignments(text: string, start: number, end: number): number {
+  let mask = 0;
+  let p = -1;
+  let previous = -1;
+  let previousCode = 0;
+  for (let k = start; k < end; k++) {
+    const code = text.charCodeAt(k);
+    if (code === 10 || code === 13) continue;
+    const value = BASE64_VALUE[code]!;
+    if (p >= 0) {
+      if (previous === 16 && value < 16) mask |= 1 << (p & 3);
+      if ((previous & 15) === 4 && value < 4 && p >= 1) mask |= 1 << ((p - 1) & 3);
+      if ((previous & 3) === 1 && value === 0 && p >= 2) mask |= 1 << ((p - 2) & 3);
+      if (previousCode === 52 && code === 48 && (p & 1) === 0) mask |= HEX_AT;
+      if ((mask & ALL_ALIGNMENTS) === ALL_ALIGNMENTS && mask & HEX_AT) return mask;
+    }
+    p++;
+    previous = value;
+    previousCode = code;
+  }
+  return mask;
+}
+
 /**
  * Base64 (standard or URL-safe) runs that decode to text containing an
  * email. Each run is decoded at the four possible alignments, so an encoded
- * email inside a longer token is found too; work stays linear.
+ * email inside a longer token is found too; work stays linear. Only the
+ * decodings that can hold an `@` are decoded (`atSignAlignments`); with
+ * `exhaustive` every one is, which tests compare against.
  */
-function scanBase64Emails(text: string, spans: PiiSpan[]): void {
+function scanBase64Emails(text: string, spans: PiiSpan[], exhaustive = false): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -324,8 +403,13 @@ function scanBase64Emails(text: string, spans: PiiSpan[]): void {
     let end = i;
     while (end < n && text.charCodeAt(end) === 61 && end - i < 2) end++;
     if (i - start < MIN_BASE64_RUN) continue;
+    const candidates = exhaustive ? ALL_ALIGNMENTS | HEX_AT : atSignAlignments(text, start, i);
+    if (candidates === 0) {
+      i = end;
+      continue;
+    }
     const run = text.slice(start, i).replace(/[\r\n]/g, '');
-    if (run.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(run) && Buffer.from(run, 'hex').toString('latin1').includes('@')) {
+    if (candidates & HEX_AT && run.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(run) && Buffer.from(run, 'hex').toString('latin1').includes('@')) {
       const found: PiiSpan[] = [];
       scanEmails(Buffer.from(run, 'hex').toString('latin1').replace(/\0/g, ''), found);
       if (found.length > 0) {
@@ -335,6 +419,7 @@ function scanBase64Emails(text: string, spans: PiiSpan[]): void {
       }
     }
     for (let offset = 0; offset < 4; offset++) {
+      if (!(candidates & (1 << offset))) continue;
       // UTF-16 text encodes as base64 with a zero byte beside every ASCII letter.
       const decoded = Buffer.from(run.slice(offset), 'base64').toString('latin1').replace(/\0/g, '');
       if (!decoded.includes('@')) continue;
@@ -347,6 +432,13 @@ function scanBase64Emails(text: string, spans: PiiSpan[]): void {
     }
     i = end;
   }
+}
+
+/** The base64/hex findings of `text`, with or without skipping decodings that hold no `@` (for tests). */
+export function base64EmailSpans(text: string, exhaustive: boolean): PiiSpan[] {
+  const spans: PiiSpan[] = [];
+  scanBase64Emails(text, spans, exhaustive);
+  return spans;
 }
 
 function isLineBreak(code: number): boolean {

@@ -5,36 +5,16 @@
  * naturally and one address gets one pseudonym wherever it appears (the same
  * one `hash_email` gives the field holding it).
  */
-import { findPiiSpans, type PiiKind } from './pii.js';
+import { findPiiSpans, mayHoldFinding, type PiiKind } from './pii.js';
 import { pseudonymousEmail } from './transforms/hash-email.js';
 import type { TransformContext } from './transforms/types.js';
 import { hexPrefix } from './transforms/values.js';
 
-/** Shorter than the shortest finding the detector knows (a@b.cd). */
-const MIN_FINDING = 6;
-
-/**
- * Text without any of these characters cannot hold a finding, so the
- * detector is not run on it (most prose of abstracts and notes):
- *  - emails need `@` or `%40`; auth ids `|`; profile URLs `/`; phones, ORCID
- *    iDs and IP addresses digits;
- *  - a base64 run decodes to an `@` only if it holds `Q` (the `@` as a
- *    quad's first byte), one of `A`–`D` (second byte) or `A` (third byte);
- *  - disguised ones need a normalizing character (pii-normalize.ts): `&` `\`
- *    `=` `[` `(` `{`, a non-ASCII character, or a spelled-out ` at `/` dot `;
- *    IPv6 addresses a `:`.
- * `test/unit/anonymize/scrub.test.ts` checks this against the detector.
- */
-const MAY_HOLD_FINDING = /[@%|/0-9A-DQ:&\\=[({\u0080-\uffff]|\s(?:[aA][tT]|[dD][oO][tT])\s/;
-
-/** False when `text` cannot hold anything the detector finds. */
-export function mayHoldFinding(text: string): boolean {
-  return text.length >= MIN_FINDING && MAY_HOLD_FINDING.test(text);
-}
+/** The detector's own shortcut, re-exported for callers that test text before scrubbing it. */
+export { mayHoldFinding };
 
 /** `text` with every finding replaced; the same string object when there is none. */
 export function scrubText(text: string, context: TransformContext): string {
-  if (!mayHoldFinding(text)) return text;
   const spans = findPiiSpans(text);
   if (spans.length === 0) return text;
   let out = '';
