@@ -62,7 +62,7 @@ rules:
 });
 
 describe('defaults', () => {
-  it('privacy_by_default masks every field no rule names, keeps UUID ids, and keep covers only the named path', () => {
+  it('privacy_by_default masks every field no rule names, gives UUID ids keyed pseudonyms, and keep covers only the named path', () => {
     const id = new Binary(Buffer.alloc(16, 1), 3);
     const yaml = `
 rules:
@@ -82,7 +82,10 @@ rules:
       Contact: { Phone: '+44 131 650 1000', Building: 'Chancellors' },
       Profile: { Nickname: 'JJ', _id: 'keep-me' },
     });
-    expect(out._id).toEqual(id);
+    // An unnamed UUID _id gets a keyed 16-byte pseudonym (F11): only `keep` publishes ids as they are.
+    expect(out._id.sub_type).toBe(3);
+    expect(out._id.buffer.length).toBe(16);
+    expect(out._id.buffer).not.toEqual(id.buffer);
     expect(out.Email).toMatch(EMAIL);
     expect(out.Bio).toMatch(/^masked-/);
     expect(out.Country).toBe('UK');
