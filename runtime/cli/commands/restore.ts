@@ -1,3 +1,4 @@
+import { heldUntilEnd } from '../../anonymize/hold.js';
 import type { Command } from 'commander';
 import { loadAnonymizationKey, KEY_ENV_VAR } from '../../anonymize/key.js';
 import { anonymizeArchive, subsetArchive } from '../../anonymize/filter.js';
@@ -49,7 +50,11 @@ export function registerRestoreCommand(program: Command): void {
       // The key is optional: previews have none and get anonymized snapshots; without it a raw snapshot is refused.
       const key = rules && (opts.keyFile || process.env[KEY_ENV_VAR]) ? await loadAnonymizationKey(opts.keyFile ? { keyFile: opts.keyFile } : {}) : undefined;
       const anonymize: EventTransform | undefined =
-        rules && key ? (events) => anonymizeArchive(events, { rules, key, applySizeLimits: opts.sizeLimits, logger }) : undefined;
+        rules && key
+          ? // The check's verdict comes when the input ends: hold everything on local disk until then, so a refused
+            // (or killed) run never writes a document of a raw snapshot into the target.
+            (events) => heldUntilEnd(anonymizeArchive(events, { rules, key, applySizeLimits: opts.sizeLimits, logger }), opts.workDir ? { workDir: opts.workDir } : {})
+          : undefined;
       const subset: EventTransform | undefined = rules && opts.sizeLimits ? (events) => subsetArchive(events, { rules, logger }) : undefined;
 
       const store = openStore(opts.from);
