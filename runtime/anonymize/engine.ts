@@ -583,9 +583,12 @@ export function decideKeys(rules: Rules, entry: CollectionRules | null, names: r
   const defaultKind = ruleKindOf(entry?.default ?? null, rules.unnamedFields);
   let inherited = defaultKind;
   let candidates = entry?.fields ?? [];
+  /** The parent's rule says `keys: hash`: its own keys are pseudonyms, whatever the default (as in the walk). */
+  let hashed = false;
   for (let depth = 0; depth < names.length; depth++) {
     const name = names[depth]!;
     candidates = candidates.filter((rule) => rule.segments.length > depth && rule.segments[depth]!.name === name);
+    if (hashed) return { index: depth, treatment: 'pseudonym' };
     if (candidates.length === 0) {
       if (depth === 0 || STRUCTURAL_KEYS.has(name)) continue;
       if (entry && depth === 2 && INDEX_KEY.test(name) && isBucketDataPath(entry.collection, names.slice(0, 2)) && (entry.fields.some((rule) => rule.segments.length === 2 && rule.segments[0]!.name === 'data' && rule.segments[1]!.name === names[1]))) continue;
@@ -595,6 +598,7 @@ export function decideKeys(rules: Rules, entry: CollectionRules | null, names: r
     }
     const exact = candidates.find((rule) => rule.segments.length === depth + 1);
     if (exact && !(exact.keepsValue && !exact.keepsSubtree)) inherited = ruleKindOf(exact, rules.unnamedFields);
+    hashed = exact?.keys === 'hash';
   }
   return null;
 }
