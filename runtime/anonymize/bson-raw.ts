@@ -155,3 +155,41 @@ export function isIndexName(bytes: Buffer, start: number, end: number, index: nu
   for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
   return true;
 }
+
+const NAME_CACHE_SLOTS = 1024;
+const MAX_CACHED_NAME = 48;
+const nameCacheBytes: Array<Buffer | undefined> = new Array(NAME_CACHE_SLOTS);
+const nameCacheText: string[] = new Array(NAME_CACHE_SLOTS);
+
+/**
+ * `bytes.toString('utf8', start, end)` for element names. Documents of one
+ * collection repeat the same few names millions of times: short ASCII names
+ * are looked up in a small cache (by a hash of their bytes, then compared
+ * byte for byte) instead of being decoded again each time.
+ */
+export function decodeName(bytes: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length > MAX_CACHED_NAME) return bytes.toString('utf8', start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) return bytes.toString('utf8', start, end);
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  const slot = (hash >>> 0) & (NAME_CACHE_SLOTS - 1);
+  const cached = nameCacheBytes[slot];
+  if (cached !== undefined && cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (cached[i] !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return nameCacheText[slot]!;
+  }
+  const text = bytes.toString('latin1', start, end);
+  nameCacheBytes[slot] = Buffer.from(bytes.subarray(start, end));
+  nameCacheText[slot] = text;
+  return text;
+}

@@ -6,6 +6,7 @@
  * DBPointer, a code-with-scope's scope.
  */
 import { Decimal128 } from 'bson';
+import { decodeName } from './bson-raw.js';
 
 export interface RawLeaf {
   /** Field names from the root; array elements are the segment `[]`. */
@@ -86,7 +87,7 @@ function walk(bytes: Buffer, start: number, parent: PathNode, isArray: boolean, 
     let node: PathNode;
     if (element) node = element;
     else {
-      const name = bytes.toString('utf8', at + 1, nameEnd);
+      const name = decodeName(bytes, at + 1, nameEnd);
       node = parent.child(name);
       visitor.key?.(node.path, name, node);
     }

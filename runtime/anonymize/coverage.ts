@@ -147,6 +147,8 @@ interface PathMemo {
   how?: KeepHow | null;
   /** Listed in `subtree` (or the list was full when first seen). */
   subtreeListed?: boolean;
+  /** The key of this path's entry in `accepted`. */
+  acceptedKey?: string;
 }
 
 const NO_KINDS: ReadonlySet<PiiKind> = new Set();
@@ -336,15 +338,16 @@ export class CoverageChecker {
     const valueKinds = text === null || text.trim() === '' ? [] : detectValue(text);
     // Scrubbing rewrites what findPiiSpans finds inside kept strings; anything else would be published as it is.
     const scrubbed = leaf.isString && how.scrub && valueKinds.length > 0 ? new Set(findPiiSpans(text!.trim()).map((s) => s.kind)) : NO_KINDS;
-    const residual = valueKinds.filter((k) => !scrubbed.has(k));
+    const residual = valueKinds.length === 0 ? valueKinds : valueKinds.filter((k) => !scrubbed.has(k));
     if (residual.length > 0) this.record(state, path, 'kept-pii-value', residual, documentIndex);
     if (nameKinds.length > 0 && !how.explicit) this.record(state, path, 'unreviewed-pii-field', nameKinds, documentIndex);
     // An innocent field name (Who, Login) kept wholesale may still hold a name or a handle: judge the value's shape.
     const shape = !how.explicit && leaf.isString && text !== null ? looksLikePersonOrHandle(text, lastName) : null;
     if (shape && nameKinds.length === 0) this.record(state, path, 'unreviewed-pii-field', [shape], documentIndex);
+    if (valueKinds.length === 0 && (!how.explicit || nameKinds.length === 0)) return;
     const acceptedKinds = [...(how.explicit ? nameKinds : []), ...valueKinds.filter((k) => scrubbed.has(k))];
     if (acceptedKinds.length > 0) {
-      const key = `${path}\0${how.rulePath}`;
+      const key = (memo.acceptedKey ??= `${path}\0${how.rulePath}`);
       const existing = state.accepted.get(key);
       // The usual case, a path already accepted with these kinds: nothing to add.
       if (existing && (existing.scrubbed || scrubbed.size === 0) && acceptedKinds.every((k) => existing.kinds.includes(k))) return;

@@ -19,6 +19,7 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { BSON, type Document } from 'bson';
 import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
+import { decodeName } from './bson-raw.js';
 import { createTransformContext } from './key.js';
 import { escapeFieldName } from './paths.js';
 import { looksLikePiiKey } from './pii.js';
@@ -279,6 +280,7 @@ class Walker {
     let ordinal = 0;
     let names: string[] | null = null;
     let nameSet: Set<string> | null = null;
+    let prescanned = false;
     const last = end - 1;
     let pos = start + 4;
     let name = '';
@@ -293,6 +295,12 @@ class Walker {
         if (size < 0) throw new UndecodableDocumentError(`an element of type 0x${type.toString(16)} is unknown or does not fit in its document`);
         const valueEnd = valueStart + size;
         const elementOrdinal = ordinal++;
+        // A duplicate found after a subdocument was walked would walk it again, at every level below too (2^depth):
+        // the level's names are checked once before its first subdocument is walked.
+        if (drop === null && !elementRule && !prescanned && (type === T.document || type === T.array)) {
+          prescanned = true;
+          if (hasDuplicateNames(bytes, start, end)) throw new DuplicateKeys();
+        }
 
         let newName: string | null = null;
         let out: ValueOut;
@@ -305,7 +313,7 @@ class Walker {
           out = this.value(bytes, type, valueStart, valueEnd, rule, node, inherited, false, depth);
           if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
         } else {
-          name = bytes.toString('utf8', nameStart, nameEnd);
+          name = decodeName(bytes, nameStart, nameEnd);
           if (drop === null) {
             // Duplicate keys: detected here, handled by walking the level again (rare).
             if (nameSet) {
@@ -455,6 +463,30 @@ function namedCollections(rules: Rules): Set<string> {
   const names = new Set<string>(rules.collections.keys());
   for (const name of rules.sizeLimits.keys()) names.add(name);
   return names;
+}
+
+/** True when a name occurs twice at this level; false also when the level is malformed (the walk reports that). */
+function hasDuplicateNames(bytes: Buffer, start: number, end: number): boolean {
+  const last = end - 1;
+  const names: string[] = [];
+  let nameSet: Set<string> | null = null;
+  for (let pos = start + 4; pos < last; ) {
+    const nameEnd = bytes.indexOf(0, pos + 1);
+    if (nameEnd < 0 || nameEnd >= last) return false;
+    const size = valueSize(bytes, bytes[pos]!, nameEnd + 1, last);
+    if (size < 0) return false;
+    const name = decodeName(bytes, pos + 1, nameEnd);
+    if (nameSet) {
+      if (nameSet.has(name)) return true;
+      nameSet.add(name);
+    } else {
+      if (names.includes(name)) return true;
+      names.push(name);
+      if (names.length > MAX_LINEAR_NAMES) nameSet = new Set(names);
+    }
+    pos = nameEnd + 1 + size;
+  }
+  return false;
 }
 
 /** Ordinals of elements whose key appears again later in the same document. */

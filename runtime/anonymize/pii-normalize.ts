@@ -38,8 +38,12 @@ for (const token of TOKENS) {
   TOKENS_BY_START.set(token[0].charCodeAt(0), list);
 }
 const SPELLED_DOT = /\s(?:dot)\s|[[({]dot[\])}]/i;
-/** Text without any of these needs no normalizing (most ASCII prose). */
-const NEEDS_WORK = /[^\x00-\x7f]|[&\\=[({]|\s[aAdD][tToO][tT]?\s/;
+/**
+ * Text without any of these needs no normalizing (most ASCII prose). The
+ * detector's prefilter (pii.ts mayHoldFinding) uses it too: a disguise added
+ * to TOKENS must be matched here, or it is neither normalized nor scanned.
+ */
+export const NEEDS_WORK = /[^\x00-\x7f]|[&\\=[({]|\s[aAdD][tToO][tT]?\s/;
 
 /** `text` unchanged when nothing in it needs normalizing; offsets are then the identity. */
 export function normalizeForDetection(input: string): NormalizedText {

@@ -11,7 +11,7 @@
  * character classes that cannot overlap.
  */
 import { isIP } from 'node:net';
-import { normalizeForDetection, originalSpan } from './pii-normalize.js';
+import { NEEDS_WORK, normalizeForDetection, originalSpan } from './pii-normalize.js';
 
 export type PiiKind =
   | 'email'
@@ -94,24 +94,24 @@ export function findPiiSpansExhaustive(text: string, exhaustive = true): PiiSpan
 const MIN_FINDING = 2;
 
 /**
- * Text without any of these characters cannot hold a finding, so the
- * detectors are not run on it (most prose of abstracts and notes):
+ * Text the normalizer leaves as it is (pii-normalize.ts NEEDS_WORK: no
+ * disguise, no non-ASCII character) and without any of these characters
+ * cannot hold a finding, so the detectors are not run on it (most prose of
+ * abstracts and notes):
  *  - emails and handles need `@` (or `%40`: `%`); auth ids `|`; profile
  *    URLs `/`; phones, ORCID iDs, IPv4 addresses and hex-encoded emails
  *    (`40`) digits; IPv6 addresses `:`;
  *  - a base64 run decodes to an `@` only if it holds `Q` (the `@` as a
- *    quad's first byte), one of `A`–`D` (second byte) or `A` (third byte);
- *  - disguised ones need a normalizing character (pii-normalize.ts): `&` `\`
- *    `=` `[` `(` `{`, a non-ASCII character, or a spelled-out ` at `/` dot `.
+ *    quad's first byte), one of `A`–`D` (second byte) or `A` (third byte).
  * A detector added to findNormalizedSpans must add its necessary characters
  * here; test/unit/anonymize/pii-fast-paths.test.ts checks the shortcut against
  * findPiiSpansExhaustive.
  */
-const MAY_HOLD_FINDING = /[@%|/0-9A-DQ:&\\=[({\u0080-\uffff]|\s(?:[aA][tT]|[dD][oO][tT])\s/;
+const DETECTOR_CHARACTERS = /[@%|/0-9A-DQ:]/;
 
 /** False when `text` cannot hold anything the detectors find. */
 export function mayHoldFinding(text: string): boolean {
-  return text.length >= MIN_FINDING && MAY_HOLD_FINDING.test(text);
+  return text.length >= MIN_FINDING && (DETECTOR_CHARACTERS.test(text) || NEEDS_WORK.test(text));
 }
 
 function findNormalizedSpans(text: string, exhaustive: boolean): PiiSpan[] {
@@ -134,8 +134,9 @@ function findNormalizedSpans(text: string, exhaustive: boolean): PiiSpan[] {
 /** Kinds of personal data `text` looks like, as a whole or anywhere inside it. */
 export function detectValue(text: string): PiiKind[] {
   const trimmed = text.trim();
-  if (trimmed === '') return [];
-  const kinds = new Set<PiiKind>(findPiiSpans(trimmed).map((s) => s.kind));
+  // Every check below needs a character mayHoldFinding looks for (`|` for auth ids, a digit or `:` for IP addresses).
+  if (!mayHoldFinding(trimmed)) return [];
+  const kinds = new Set<PiiKind>(findPiiSpansExhaustive(trimmed, false).map((s) => s.kind));
   if (AUTH_ID_WHOLE.test(trimmed)) kinds.add('auth-id');
   if (trimmed.length <= 64 && isIP(trimmed) !== 0) kinds.add('ip-address');
   return ORDER.filter((k) => kinds.has(k));

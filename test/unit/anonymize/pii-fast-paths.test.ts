@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { atSignAlignments, base64EmailSpans, detectValue, findPiiSpans, findPiiSpansExhaustive, mayHoldFinding } from '../../../runtime/anonymize/pii.js';
 import { scrubText } from '../../../runtime/anonymize/scrub.js';
+import { decodeName } from '../../../runtime/anonymize/bson-raw.js';
 import { createTransformContext } from '../../../runtime/anonymize/key.js';
 import { prng } from '../../support/dataset.js';
 
@@ -145,5 +146,28 @@ describe('the character prefilter (mayHoldFinding)', () => {
       expect(findPiiSpans(text).length, text).toBeGreaterThan(0);
       expect(scrubText(text, context), text).not.toBe(text);
     }
+  });
+});
+
+describe('the element-name cache (decodeName)', () => {
+  it('decodes every name as toString("utf8") does: thousands of colliding names, non-ASCII and invalid UTF-8, names read twice', () => {
+    const random = prng(404);
+    const wrong: string[] = [];
+    const names: Buffer[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const length = Math.floor(random() * 60);
+      const bytes = Buffer.alloc(length);
+      for (let j = 0; j < length; j++) bytes[j] = i % 3 === 0 ? 1 + Math.floor(random() * 255) : 97 + Math.floor(random() * 4);
+      names.push(bytes);
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const name of names) {
+        // Inside a larger buffer, at an offset, as element names are.
+        const holder = Buffer.concat([Buffer.from([7, 7]), name, Buffer.from([0])]);
+        const got = decodeName(holder, 2, 2 + name.length);
+        if (got !== name.toString('utf8')) wrong.push(name.toString('hex'));
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
