@@ -428,6 +428,14 @@ class Walker {
       const scrubbed = scrub ? scrubText(text, this.context) : text;
       return valid && scrubbed === text ? null : { type, bytes: encodeString(scrubbed) };
     }
+    if (type === T.regex && scrub) {
+      // A kept pattern is text like any other: /jane@uni\.ac\.uk/ is an address.
+      const patternEnd = bytes.indexOf(0, start);
+      const pattern = bytes.toString('utf8', start, patternEnd);
+      const scrubbed = scrubText(pattern, this.context);
+      if (scrubbed === pattern) return null;
+      return { type, bytes: Buffer.concat([Buffer.from(scrubbed.replace(/\0/g, '') + '\0', 'utf8'), bytes.subarray(patternEnd + 1, end)]) };
+    }
     if (type === T.codeWithScope && scrub) {
       const value = decodeValue(bytes, type, start, end) as { code: string; scope?: Document };
       const code = scrubText(value.code, this.context);
