@@ -33,7 +33,7 @@ const TOKENS: Array<[string, string]> = [
   ['&#064;', '@'], ['&#0064;', '@'], ['&#x040;', '@'], ['&#x0040;', '@'], ['&amp;#64;', '@'], ['&amp;#064;', '@'], ['&amp;#x40;', '@'], ['&amp;commat;', '@'],
   ['&#046;', '.'], ['&#x2e;', '.'], ['&#x02e;', '.'], ['&#x002e;', '.'], ['&amp;#46;', '.'],
   ['<at>', '@'], [' <at> ', '@'], ['-at-', '@'], ['<dot>', '.'], [' <dot> ', '.'], ['-dot-', '.'],
-  [' @ ', '@'], [' @', '@'], ['@ ', '@'], [' . ', '.'], ['\\.', '.'],
+  [' @ ', '@'], [' . ', '.'], ['\\.', '.'],
 ];
 // Longest first so " [at] " wins over "[at]".
 TOKENS.sort((a, b) => b[0].length - a[0].length);
@@ -49,7 +49,7 @@ const SPELLED_DOT = /\s(?:dot)\s|[[({]dot[\])}]/i;
  * detector's prefilter (pii.ts mayHoldFinding) uses it too: a disguise added
  * to TOKENS must be matched here, or it is neither normalized nor scanned.
  */
-export const NEEDS_WORK = /[^\x00-\x7f]|[&\\=[({<]|\s[aAdD][tToO][tT]?\s|-[aAdD][tToO][tT]?-|\s[@.]|@\s/;
+export const NEEDS_WORK = /[^\x00-\x7f]|[&\\=[({<]|\s[aAdD][tToO][tT]?\s|-[aAdD][tToO][tT]?-|\s[@.]\s/;
 
 /** `text` unchanged when nothing in it needs normalizing; offsets are then the identity. */
 export function normalizeForDetection(input: string): NormalizedText {
