@@ -19,7 +19,7 @@
  */
 import { ExitCode, UserError } from '../errors.js';
 import { ARRAY_ELEMENT, MalformedBsonError, PathTree, walkRawDocument, type PathNode, type RawLeaf, type RawVisitor } from './bson-walk.js';
-import { decideLeaf, type LeafDecision } from './engine.js';
+import { decideKeys, decideLeaf, type LeafDecision } from './engine.js';
 import { escapeFieldName } from './paths.js';
 import { detectFieldName, detectValue, findPiiSpans, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
 import { BUCKETS_PREFIX, isExcluded, isNamedCollection, type CollectionRules, type Rules } from './rules.js';
@@ -138,6 +138,8 @@ interface PathMemo {
   /** The path's names were added to `seen`. */
   seen: boolean;
   decision?: LeafDecision;
+  /** The engine refuses a key on this path (engine.decideKeys). */
+  refusedKey?: boolean;
   names?: string[];
   display?: string;
   /** detectFieldName of the last name. */
@@ -283,6 +285,11 @@ export class CoverageChecker {
         if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
       }
       memo.decision = decision;
+      memo.refusedKey = decideKeys(this.rules, state.entry, names)?.treatment === 'refuse';
+    }
+    if (memo.refusedKey) {
+      this.record(state, this.displayOf(memo, leaf), 'refused-field', [], documentIndex);
+      return;
     }
     switch (decision.kind) {
       case 'transform':

@@ -78,6 +78,8 @@ interface RuleNode {
   rule: CompiledRule | null;
   /** For a scalar found where rules name fields below: the first transforming rule beneath. */
   fallback: CompiledRule | null;
+  /** Decimal keys below are structure (a time-series bucket's `data.f.<n>`: one per measurement). */
+  indexKeys?: boolean;
 }
 
 const MAX_DEPTH = 200;
@@ -172,6 +174,7 @@ function compileCollection(entry: CollectionRules, rules: Rules, context: Transf
     }
     const last = field.segments[field.segments.length - 1];
     node.rule = compileRule(field, (last?.arrayDepth ?? 0) > 0, context);
+    if (isBucketDataPath(entry.collection, field.segments.map((segment) => segment.name))) node.indexKeys = true;
   }
   setFallbacks(root);
   const walker = new Walker(context, defaultRule, namedCollections(rules));
@@ -218,6 +221,12 @@ const MAX_LINEAR_NAMES = 16;
 /** Names drivers and the application give meaning to (ids, DBRef parts): schema wherever they appear; their values are still masked. */
 const STRUCTURAL_KEYS = new Set(['_id', '$ref', '$id', '$db']);
 const KEY_MEMO_ENTRIES = 4096;
+const INDEX_KEY = /^(?:0|[1-9][0-9]{0,8})$/;
+
+/** `data.<f>` of a time-series bucket collection: its keys are measurement indexes. */
+function isBucketDataPath(collection: string, names: readonly string[]): boolean {
+  return collection.startsWith(BUCKETS_PREFIX) && names.length === 2 && names[0] === 'data';
+}
 
 class Walker {
   private readonly keyMemo = new Map<string, boolean>();
@@ -319,6 +328,12 @@ class Walker {
           }
           const child = node?.children?.get(name) ?? null;
           const isId: IdPosition = (name === '_id' || name === '$id') && !child ? (depth === 0 && name === '_id' ? 'top' : 'nested') : false;
+          // The allow-list applies to keys too: a key no rule names is data (a map keyed by emails, logins,
+          // names...), not schema, since no detector can recognise every personal key. It is published only
+          // under a keep_subtree (or a keeping default); otherwise it gets a keyed pseudonym, or the run is refused.
+          // Top-level names are the collection's schema (the application's properties), published as they are.
+          const keyFate = hashKeys ? 'pseudonym' : child || depth === 0 || STRUCTURAL_KEYS.has(name) || (node?.indexKeys && INDEX_KEY.test(name)) ? 'keep' : keyTreatment(inherited.kind, this.defaultRule.kind);
+          if (keyFate === 'refuse') throw new UnnamedFieldError([]);
           if (child?.rule) {
             out = this.value(bytes, type, valueStart, valueEnd, child.rule, child, inherited, isId, depth);
           } else if (child) {
@@ -331,9 +346,7 @@ class Walker {
             out = this.value(bytes, type, valueStart, valueEnd, inherited, null, inherited, isId, depth);
           }
           if (out !== REMOVED) {
-            // Keys of a subdocument no rule path reaches are data (a map keyed by emails, names...), not schema:
-            // under the mask default they all get keyed pseudonyms, since no detector can recognise every personal key.
-            if (hashKeys || (node === null && depth > 0 && (inherited.kind === 'mask' || inherited.kind === 'refuse') && !STRUCTURAL_KEYS.has(name))) newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
+            if (keyFate === 'pseudonym') newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
             else if (!child && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
           }
         }
@@ -355,7 +368,7 @@ class Walker {
         pos = valueEnd;
       }
     } catch (error) {
-      if (error instanceof UnnamedFieldError) error.segments.unshift(node === null && depth > 0 && !elementRule ? '<redacted key>' : this.safeName(name));
+      if (error instanceof UnnamedFieldError) error.segments.unshift(!elementRule && !node?.children?.has(name) && !STRUCTURAL_KEYS.has(name) ? '<redacted key>' : this.safeName(name));
       throw error;
     }
     if (pos !== last) throw new UndecodableDocumentError('a document does not end where its length says');
@@ -414,6 +427,14 @@ class Walker {
       const valid = !text.includes('\uFFFD') || isUtf8(bytes.subarray(start + 4, end - 1));
       const scrubbed = scrub ? scrubText(text, this.context) : text;
       return valid && scrubbed === text ? null : { type, bytes: encodeString(scrubbed) };
+    }
+    if (type === T.regex && scrub) {
+      // A kept pattern is text like any other: /jane@uni\.ac\.uk/ is an address.
+      const patternEnd = bytes.indexOf(0, start);
+      const pattern = bytes.toString('utf8', start, patternEnd);
+      const scrubbed = scrubText(pattern, this.context);
+      if (scrubbed === pattern) return null;
+      return { type, bytes: Buffer.concat([Buffer.from(scrubbed.replace(/\0/g, '') + '\0', 'utf8'), bytes.subarray(patternEnd + 1, end)]) };
     }
     if (type === T.codeWithScope && scrub) {
       const value = decodeValue(bytes, type, start, end) as { code: string; scope?: Document };
@@ -576,4 +597,53 @@ export function decideLeaf(rules: Rules, entry: CollectionRules | null, names: r
     }
   }
   return inherited;
+}
+
+export type KeyTreatment = 'keep' | 'pseudonym' | 'refuse';
+
+/**
+ * What happens to a key no rule names, given what unnamed values at its
+ * level get (`inherited`: the nearest enclosing rule that is not a plain
+ * `keep`, else the default) and the collection's default. One function for
+ * the engine and the coverage check, so they cannot disagree.
+ */
+export function keyTreatment(inherited: string, defaultKind: string): KeyTreatment {
+  if (inherited === 'keep_subtree' || inherited === 'keep') return 'keep';
+  if (defaultKind === 'keep_subtree' || defaultKind === 'keep') return 'keep';
+  return defaultKind === 'refuse' ? 'refuse' : 'pseudonym';
+}
+
+/**
+ * How the engine treats the keys along a path (`names` as for decideLeaf):
+ * the first key it would not publish as it is, with what it does instead,
+ * or null when every key on the path is published (named by a rule,
+ * structural, or under a keep_subtree).
+ */
+export function decideKeys(rules: Rules, entry: CollectionRules | null, names: readonly string[]): { index: number; treatment: Exclude<KeyTreatment, 'keep'> } | null {
+  const defaultKind = ruleKindOf(entry?.default ?? null, rules.unnamedFields);
+  let inherited = defaultKind;
+  let candidates = entry?.fields ?? [];
+  /** The parent's rule says `keys: hash`: its own keys are pseudonyms, whatever the default (as in the walk). */
+  let hashed = false;
+  for (let depth = 0; depth < names.length; depth++) {
+    const name = names[depth]!;
+    candidates = candidates.filter((rule) => rule.segments.length > depth && rule.segments[depth]!.name === name);
+    if (hashed) return { index: depth, treatment: 'pseudonym' };
+    if (candidates.length === 0) {
+      if (depth === 0 || STRUCTURAL_KEYS.has(name)) continue;
+      if (entry && depth === 2 && INDEX_KEY.test(name) && isBucketDataPath(entry.collection, names.slice(0, 2)) && (entry.fields.some((rule) => rule.segments.length === 2 && rule.segments[0]!.name === 'data' && rule.segments[1]!.name === names[1]))) continue;
+      const treatment = keyTreatment(inherited, defaultKind);
+      if (treatment !== 'keep') return { index: depth, treatment };
+      continue;
+    }
+    const exact = candidates.find((rule) => rule.segments.length === depth + 1);
+    if (exact && !(exact.keepsValue && !exact.keepsSubtree)) inherited = ruleKindOf(exact, rules.unnamedFields);
+    hashed = exact?.keys === 'hash';
+  }
+  return null;
+}
+
+function ruleKindOf(spec: TransformSpec | null, unnamedFields: Rules['unnamedFields']): string {
+  if (spec === null) return unnamedFields === 'refuse' ? 'refuse' : 'mask';
+  return spec.keepsSubtree ? 'keep_subtree' : spec.keepsValue ? 'keep' : spec.transform;
 }

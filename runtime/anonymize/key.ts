@@ -65,13 +65,15 @@ export function keyWeakness(key: string): string | null {
   if (characters.length < MIN_KEY_LENGTH) return `${characters.length} characters, need at least ${MIN_KEY_LENGTH}`;
   const textLike = textLikeness(key);
   if (textLike) return textLike;
+  const uuidProblem = uuidKeyProblem(key);
+  if (uuidProblem) return uuidProblem;
   const decoded = decodeKeyMaterial(key);
   if (decoded) {
     if (decoded.length < 32) return `it decodes to ${decoded.length} bytes, need at least 32 random bytes`;
-    return randomnessProblem(decoded, 'its decoded bytes');
+    return randomnessProblem(decoded, 'its decoded bytes') ?? partsProblem(decoded, 'its decoded bytes');
   }
   if (characters.length < 43) return `${characters.length} characters that are neither hex nor base64, need at least 43`;
-  const charProblem = randomnessProblem(Buffer.from(key, 'utf8'), 'its characters');
+  const charProblem = randomnessProblem(Buffer.from(key, 'utf8'), 'its characters') ?? partsProblem(Buffer.from(key, 'utf8'), 'its characters');
   if (charProblem) return charProblem;
   let alphabet = 0;
   if (/[a-z]/.test(key)) alphabet += 26;
@@ -134,6 +136,38 @@ function randomnessProblem(bytes: Buffer, what: string): string | null {
   for (const c of counts.values()) shannon -= (c / n) * Math.log2(c / n);
   if (shannon < 0.75 * Math.log2(Math.min(n, alphabet))) return `${what} repeat far more than in random key material`;
   return null;
+}
+
+/**
+ * A whole-key estimate is fooled by a random part hiding a constant one
+ * (24 random bytes + 8 zero bytes passes it with 192 bits), so every part is
+ * checked on its own: no 8-byte window may hold fewer than 4 distinct values, and no 5 consecutive bytes may step by a
+ * constant (00 01 02 03 04, or a constant run). For real random keys each of
+ * these fails with a probability of a few in a million.
+ */
+function partsProblem(bytes: Buffer, what: string): string | null {
+  for (let at = 0; at + 8 <= bytes.length; at += 8) {
+    if (new Set(bytes.subarray(at, at + 8)).size < 4) return `8 consecutive bytes of ${what.replace(/^its /, 'the key\'s ')} hold fewer than 4 distinct values; a random key does not`;
+  }
+  for (let at = 0; at + 5 <= bytes.length; at++) {
+    const step = (bytes[at + 1]! - bytes[at]! + 256) % 256;
+    let regular = true;
+    for (let i = at + 2; i < at + 5 && regular; i++) regular = (bytes[i]! - bytes[i - 1]! + 256) % 256 === step;
+    if (regular) return `${what} contain a counting or constant sequence of 5 or more; a random key does not`;
+  }
+  return null;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** A UUID carries at most 122 random bits, and its dashes make a key look longer than it is. */
+function uuidKeyProblem(key: string): string | null {
+  const uuids = key.match(UUID);
+  if (!uuids) return null;
+  const rest = key.replace(UUID, '');
+  const restBits = rest === '' ? 0 : /^[0-9a-fA-F]*$/.test(rest) ? rest.length * 4 : rest.length * 6;
+  const bits = uuids.length * 122 + restBits;
+  return bits < MIN_KEY_BITS ? `it is made of UUIDs, which carry at most ${bits} random bits here, need ${MIN_KEY_BITS}` : null;
 }
 
 /**

@@ -28,6 +28,12 @@ const TOKENS: Array<[string, string]> = [
   ['&#46;', '.'], ['&period;', '.'], ['\\u002e', '.'], ['=2e', '.'],
   ['[at]', '@'], ['(at)', '@'], ['{at}', '@'], ['[@]', '@'], ['(@)', '@'], [' [at] ', '@'], [' (at) ', '@'], [' at ', '@'],
   ['[dot]', '.'], ['(dot)', '.'], ['{dot}', '.'], ['[.]', '.'], [' [dot] ', '.'], [' (dot) ', '.'], [' dot ', '.'],
+  // Zero-padded and double-escaped entities, angle-bracketed and hyphenated spellings, spaced separators,
+  // and the escaped dot of a regular expression pattern.
+  ['&#064;', '@'], ['&#0064;', '@'], ['&#x040;', '@'], ['&#x0040;', '@'], ['&amp;#64;', '@'], ['&amp;#064;', '@'], ['&amp;#x40;', '@'], ['&amp;commat;', '@'],
+  ['&#046;', '.'], ['&#x2e;', '.'], ['&#x02e;', '.'], ['&#x002e;', '.'], ['&amp;#46;', '.'],
+  ['<at>', '@'], [' <at> ', '@'], ['-at-', '@'], ['<dot>', '.'], [' <dot> ', '.'], ['-dot-', '.'],
+  [' @ ', '@'], [' . ', '.'], ['\\.', '.'],
 ];
 // Longest first so " [at] " wins over "[at]".
 TOKENS.sort((a, b) => b[0].length - a[0].length);
@@ -43,7 +49,7 @@ const SPELLED_DOT = /\s(?:dot)\s|[[({]dot[\])}]/i;
  * detector's prefilter (pii.ts mayHoldFinding) uses it too: a disguise added
  * to TOKENS must be matched here, or it is neither normalized nor scanned.
  */
-export const NEEDS_WORK = /[^\x00-\x7f]|[&\\=[({]|\s[aAdD][tToO][tT]?\s/;
+export const NEEDS_WORK = /[^\x00-\x7f]|[&\\=[({<]|\s[aAdD][tToO][tT]?\s|-[aAdD][tToO][tT]?-|\s[@.]\s/;
 
 /** `text` unchanged when nothing in it needs normalizing; offsets are then the identity. */
 export function normalizeForDetection(input: string): NormalizedText {
@@ -98,14 +104,27 @@ function tokenAt(input: string, i: number, candidates: Array<[string, string]>):
     const t = token[0];
     if (input.length - i < t.length) continue;
     if (input.slice(i, i + t.length).toLowerCase() !== t) continue;
-    // A bare " at " is English prose ("available at doi.org") unless a spelled-out dot follows.
-    if (t === ' at ' && !SPELLED_DOT.test(input.slice(i + t.length, i + t.length + 80))) continue;
+    // A bare " at " is English prose ("available at doi.org") unless a spelled-out dot follows, or it joins
+    // an address-like word (with a dot, digit or underscore: "jane.doe42 at ed.ac.uk") to a domain.
+    if (t === ' at ' && !SPELLED_DOT.test(input.slice(i + t.length, i + t.length + 80)) && !bareAtJoinsAddress(input, i, i + t.length)) continue;
+    // A spaced "." is punctuation unless domain labels stand on both sides ("uni . ac . uk").
+    if (t === ' . ' && !(/[A-Za-z0-9]$/.test(input.slice(Math.max(0, i - 1), i)) && /^[A-Za-z]{2}/.test(input.slice(i + 3, i + 5)))) continue;
     return token;
   }
   return undefined;
 }
 
+const ADDRESS_WORD = /[A-Za-z0-9][A-Za-z0-9._%+-]*$/;
+const DOMAIN_AHEAD = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/;
+
+function bareAtJoinsAddress(input: string, atStart: number, afterAt: number): boolean {
+  const before = ADDRESS_WORD.exec(input.slice(Math.max(0, atStart - 64), atStart))?.[0];
+  if (!before || !/[._\d]/.test(before)) return false;
+  return DOMAIN_AHEAD.test(input.slice(afterAt, afterAt + 128));
+}
+
 function normalizeCodePoint(cp: number): string {
+  if (cp === 0x3002 || cp === 0xff61 || cp === 0xfe12) return '.'; // ideographic full stops between domain labels
   if (ZERO_WIDTH.has(cp)) return '';
   if ((cp >= 0x2010 && cp <= 0x2015) || cp === 0x2212 || cp === 0xfe63 || cp === 0xff0d) return '-';
   if (cp === 0xa0 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x202f || cp === 0x205f || cp === 0x3000) return ' ';

@@ -7,6 +7,7 @@ import { chooseEdition, openSnapshotSource, type Edition, type SnapshotSource } 
 import { loadManifest, resolveSnapshotId } from '../snapshot/catalog.js';
 import { plausiblePseudonyms } from '../snapshot/plausibility.js';
 import { anonymizeArchive, subsetArchive } from '../anonymize/filter.js';
+import { heldUntilEnd } from '../anonymize/hold.js';
 import type { Rules } from '../anonymize/rules.js';
 import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, finishInterruptedSwapIfAny, writeIntoTarget, type CollectionCounts } from './into-target.js';
@@ -99,7 +100,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     const applySizeLimits = options.applySizeLimits ?? true;
     const anonymize = !manifest.anonymization.anonymized && rules && key;
     const subset = edition !== 'preview' && rules && applySizeLimits;
-    if (anonymize) events = anonymizeArchive(events, { rules, key, applySizeLimits, logger });
+    // The check's verdict comes when the input ends: hold everything on local disk until then, so a refused
+    // (or killed) run never writes a document of a raw snapshot into the target.
+    if (anonymize) events = heldUntilEnd(anonymizeArchive(events, { rules, key, applySizeLimits, logger }), options.workDir ? { workDir: options.workDir } : {});
     else if (subset) events = subsetArchive(events, { rules, logger });
 
     const loaded = await writeIntoTarget(db, events, {

@@ -188,6 +188,25 @@ describe('restore and clone through the real servers', () => {
   });
 
   describe('refusals, each before anything is written', () => {
+    it('a raw snapshot the coverage check refuses: nothing reaches the target, even when killed at the first batch', async () => {
+      // Rules that keep members' emails wholesale: the check refuses only when the input ends.
+      const rules = yaml.load(await readFile(rulesFile(), 'utf8')) as { rules: { pmProject: { fields: Record<string, unknown>; default?: unknown } } };
+      delete rules.rules.pmProject.fields['Members[].Email'];
+      rules.rules.pmProject.default = { transform: 'keep_subtree', reason: 'a careless default' };
+      const careless = join(dir.path, 'careless-rules.yaml');
+      await writeFile(careless, yaml.dump(rules));
+      const target = prDb();
+      targets.push(target);
+      const args = ['restore', '--from', rawStore(), '--uri', mongodbUri(), '--target', target, '--rules', careless];
+      const killed = await runCliWithFault(args, 'restore.load.batch:1', { env: KEY });
+      expect(killedByFault(killed), killed.stderr).toBe(false);
+      expect(killed.code, killed.stderr).toBe(5);
+      // Only the restore's own lock (taken before the download); no data collection, temporary or final.
+      expect((await collectionNames(client.db(target))).filter((name) => name !== '_syrf_restore_lock')).toEqual([]);
+      const text = await allText(client.db(target));
+      expect(seeded.pii.filter((value) => text.includes(value.toLowerCase()))).toEqual([]);
+    });
+
     it('a raw snapshot without the key', async () => {
       const target = prDb();
       const result = await runCli(['restore', '--from', rawStore(), '--uri', mongodbUri(), '--target', target, '--rules', rulesFile()]);

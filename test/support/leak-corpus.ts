@@ -266,7 +266,7 @@ rules:
       Description: { transform: keep, reason: research description, scrub: true }
       'Contact\\.Email': hash_email
       'Tags\\[\\]': mask
-      Owner: mask
+      Owner: { transform: mask, keys: hash }   # a reference document: its keys are named by no rule
   pmStudy:
     default: { transform: mask }
     fields:

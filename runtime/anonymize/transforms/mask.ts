@@ -12,11 +12,12 @@ import { hexPrefix } from './values.js';
  *    code with scope loses its scope;
  *  - numbers (double, int32, int64, Decimal128) → 0; dates → 1970-01-01;
  *    timestamps → 0;
- *  - binaries → empty, except 16-byte UUIDs (subtypes 3 and 4), which are
- *    opaque references; a "UUID" of any other length is replaced by keyed
- *    16 bytes;
- *  - ObjectIds, booleans, null, MinKey/MaxKey and DBPointers are kept
- *    (references and single bits identify no one);
+ *  - binaries → empty, except UUIDs (subtypes 3 and 4, any length) and
+ *    ObjectIds, which get keyed pseudonyms of the same type and length
+ *    (16 and 12 bytes): their bytes may hold anything, and equal ids stay
+ *    equal, so references masked alike still join; a rule `keep`s the ids
+ *    previews must join to unmasked data;
+ *  - booleans, null, MinKey/MaxKey are kept (single bits identify no one);
  *  - identifiers (`_id`, a DBRef's `$id`) keep numbers, and other values
  *    get keyed pseudonyms rather than constants, so they stay unique.
  * Subdocuments and arrays are masked leaf by leaf by the engine, which also
@@ -24,7 +25,7 @@ import { hexPrefix } from './values.js';
  */
 export const mask = defineTransform({
   name: 'mask',
-  summary: 'type-preserving mask (strings → masked-<hex>, numbers → 0, dates → epoch; ids kept); the default for unnamed fields',
+  summary: 'type-preserving mask (strings → masked-<hex>, numbers → 0, dates → epoch; UUIDs and ObjectIds keyed); the default for unnamed fields',
   params: z.strictObject({}),
   create(_params, context) {
     // Values reach the raw masker through the engine; a lazy import avoids a module cycle.
@@ -70,16 +71,17 @@ export function maskScalar(bytes: Buffer, type: number, start: number, end: numb
     case T.null:
     case T.undefined:
     case T.boolean:
-    case T.objectId:
     case T.minKey:
     case T.maxKey:
       return null;
+    case T.objectId:
+      return keyedObjectId(bytes, start, context);
     case T.dbPointer: {
       // namespace string, then a 12-byte ObjectId: the ObjectId is a reference, the namespace may be anything.
       const textLength = bytes.readInt32LE(start);
       if (textLength <= 1) return null;
       const namespace = bytes.toString('utf8', start + 4, start + 4 + textLength - 1);
-      return { type, bytes: Buffer.concat([encodeString(maskedText(namespace, context)), bytes.subarray(start + 4 + textLength, end)]) };
+      return { type, bytes: Buffer.concat([encodeString(maskedText(namespace, context)), keyedObjectId(bytes, start + 4 + textLength, context).bytes]) };
     }
     case T.double:
       if (id === 'top') return null;
@@ -176,12 +178,19 @@ function keyedNumber(bytes: Buffer, type: number, start: number, end: number, co
   }
 }
 
+/** ObjectIds may hold any 12 bytes: keyed 12 bytes, stable per key so references masked alike still join. */
+function keyedObjectId(bytes: Buffer, start: number, context: TransformContext): EncodedValue {
+  const out = Buffer.allocUnsafe(12);
+  context.mac('mask:objectid', bytes.toString('hex', start, start + 12)).copy(out, 0, 0, 12);
+  return { type: T.objectId, bytes: out };
+}
+
 function maskBinary(bytes: Buffer, start: number, end: number, isId: boolean, context: TransformContext): EncodedValue | null {
   const length = bytes.readInt32LE(start);
   const subtype = bytes[start + 4]!;
-  if ((subtype === 3 || subtype === 4) && length === 16) return null;
   if (subtype === 3 || subtype === 4 || isId) {
-    // A UUID-typed value of another length (or a binary key) may hold anything; keyed 16 bytes keep it a unique reference.
+    // A UUID-typed value may hold anything (16 bytes of text fit), so it is replaced by keyed 16 bytes: the same
+    // UUID always gives the same pseudonym, so references between fields masked alike still join.
     const out = Buffer.allocUnsafe(5 + 16);
     out.writeInt32LE(16, 0);
     out[4] = subtype;

@@ -29,11 +29,13 @@ rules:
     });
     expect(out.Contact.Email).toMatch(EMAIL);
     // Allow-list: fields no rule names are masked, not passed (this test used to expect '101' and 'admin').
-    expect(out.Contact.Room).toMatch(/^masked-/);
+    // Unnamed siblings of named fields: their keys are pseudonyms too (they used to pass).
+    expect(Object.keys(out.Contact)).toEqual(['Email', expect.stringMatching(/^key-[0-9a-f]{24}$/)]);
+    expect(Object.values(out.Contact)[1]).toMatch(/^masked-/);
     expect(out.Members[0].Email).toMatch(EMAIL);
-    expect(out.Members[1].Role).toMatch(/^masked-/);
+    expect(Object.values(out.Members[1])[1]).toMatch(/^masked-/);
     expect(out.Members[1].Email).toMatch(EMAIL);
-    expect(Object.keys(out.Members[2])).toEqual(['Role']);
+    expect(Object.keys(out.Members[2])).toEqual([expect.stringMatching(/^key-[0-9a-f]{24}$/)]);
     expect(out.Aliases).toEqual(['?', '?']);
     expect(out.Teams[0].Members[0].Name).not.toBe('Dee Dee');
   });
@@ -60,7 +62,7 @@ rules:
 });
 
 describe('defaults', () => {
-  it('privacy_by_default masks every field no rule names, keeps UUID ids, and keep covers only the named path', () => {
+  it('privacy_by_default masks every field no rule names, gives UUID ids keyed pseudonyms, and keep covers only the named path', () => {
     const id = new Binary(Buffer.alloc(16, 1), 3);
     const yaml = `
 rules:
@@ -80,13 +82,17 @@ rules:
       Contact: { Phone: '+44 131 650 1000', Building: 'Chancellors' },
       Profile: { Nickname: 'JJ', _id: 'keep-me' },
     });
-    expect(out._id).toEqual(id);
+    // An unnamed UUID _id gets a keyed 16-byte pseudonym (F11): only `keep` publishes ids as they are.
+    expect(out._id.sub_type).toBe(3);
+    expect(out._id.buffer.length).toBe(16);
+    expect(out._id.buffer).not.toEqual(id.buffer);
     expect(out.Email).toMatch(EMAIL);
     expect(out.Bio).toMatch(/^masked-/);
     expect(out.Country).toBe('UK');
     // `keep` on Contact keeps Contact itself, not its unnamed children (it used to pass Building through).
     expect(out.Contact.Phone).toBe('[redacted]');
-    expect(out.Contact.Building).toMatch(/^masked-/);
+    expect(Object.keys(out.Contact)[1]).toMatch(/^key-[0-9a-f]{24}$/);
+    expect(Object.values(out.Contact)[1]).toMatch(/^masked-/);
     // Profile is a path no rule names: its keys are data, pseudonymized, except ids (they used to stay).
     expect(Object.keys(out.Profile)).toEqual([expect.stringMatching(/^key-[0-9a-f]{24}$/), '_id']);
     expect(Object.values(out.Profile)[0]).toMatch(/^masked-/);
@@ -100,7 +106,8 @@ rules:
       Notes: 'call Jane',
     });
     expect(out.Contact.Email).toMatch(EMAIL);
-    expect(out.Contact.Phone).toBe('[redacted]');
+    expect(Object.keys(out.Contact)[1]).toMatch(/^key-[0-9a-f]{24}$/);
+    expect(Object.values(out.Contact)[1]).toBe('[redacted]');
     expect(out.Notes).toBe('[redacted]');
   });
 });

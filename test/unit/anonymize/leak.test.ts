@@ -80,7 +80,7 @@ describe('leak corpus through syrf-db anonymize', () => {
 
   it('strict rules file: the run succeeds and no planted value is in any output', async () => {
     const { result, outputs, hits } = await run(join(dir, 'strict.yaml'), 'strict', ['--strict']);
-    console.log(`strict rules: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10));
+    console.log(`strict rules: exit ${result.code}, ${hits.length} hit(s)`, hits.slice(0, 10), result.code ? result.stderr.slice(0, 1500) : "");
     expect(hits).toEqual([]);
     expect(result.stderr).not.toMatch(/unexpected|at .*\.ts:\d+/);
     expect(result.code).toBe(0);

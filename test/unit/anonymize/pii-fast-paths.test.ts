@@ -10,7 +10,7 @@ import { atSignAlignments, base64EmailSpans, detectValue, findPiiSpans, findPiiS
 import { scrubText } from '../../../runtime/anonymize/scrub.js';
 import { decodeName } from '../../../runtime/anonymize/bson-raw.js';
 import { createTransformContext } from '../../../runtime/anonymize/key.js';
-import { prng } from '../../support/dataset.js';
+import { seededRandom as prng } from '../../support/random.js';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_';
 /** Characters that make an `@` byte likely (Q, A-D, E U k 0 ...), so random runs often hold one. */

@@ -155,11 +155,17 @@ describe('mask', () => {
   it('keeps types and ids but not content', () => {
     const mask = make('mask');
     const id = new Binary(Buffer.alloc(16, 7), 3);
-    const out = mask({ Name: 'Jane', Age: new Int32(42), Born: new Date('1980-01-01'), Ref: id, Active: true, Tags: ['x'] }) as Record<string, unknown>;
+    const masked = mask({ Name: 'Jane', Age: new Int32(42), Born: new Date('1980-01-01'), Ref: id, Active: true, Tags: ['x'] }) as Record<string, unknown>;
+    // The keys of a masked document are data no rule names: keyed pseudonyms, in the same order.
+    const keys = Object.keys(masked);
+    expect(keys.every((k) => /^key-[0-9a-f]{24}$/.test(k))).toBe(true);
+    const out = Object.fromEntries(['Name', 'Age', 'Born', 'Ref', 'Active', 'Tags'].map((name, i) => [name, masked[keys[i]!]]));
     expect(out.Name).toMatch(/^masked-[0-9a-f]{16}$/);
     expect(out.Age).toEqual(new Int32(0));
     expect(out.Born).toEqual(new Date(0));
-    expect(out.Ref).toEqual(id);
+    expect((out.Ref as Binary).sub_type).toBe(3); // a UUID: a keyed pseudonym of the same type and length
+    expect((out.Ref as Binary).buffer.length).toBe(16);
+    expect((out.Ref as Binary).buffer).not.toEqual(id.buffer);
     expect(out.Active).toBe(true);
     expect((out.Tags as string[])[0]).toMatch(/^masked-/);
   });
