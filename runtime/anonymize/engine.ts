@@ -20,7 +20,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { BSON, type Document } from 'bson';
 import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
 import { createTransformContext } from './key.js';
-import { escapeFieldName } from './paths.js';
+import { NameRedactor } from './coverage.js';
 import { looksLikePiiKey } from './pii.js';
 import { BUCKETS_PREFIX, type CollectionRules, type FieldRule, type Rules, type TransformSpec } from './rules.js';
 import { scrubText } from './scrub.js';
@@ -48,16 +48,17 @@ export interface Anonymizer {
   forCollection(collection: string): DocumentAnonymizer | null;
 }
 
-/** A leaf no rule names, under `unnamed_fields: refuse`. `segments` is the path; PII-looking names are already redacted. */
+/**
+ * A leaf no rule names, under `unnamed_fields: refuse`. `segments` is the
+ * path as it may be printed: a name no rule contains is already replaced by
+ * `<unnamed key #n>` (coverage.NameRedactor), since a key can be data.
+ */
 export class UnnamedFieldError extends Error {
   constructor(readonly segments: string[]) {
     super('a field no rule names');
   }
   get path(): string {
-    return this.segments
-      .map((s) => (s === '[]' || s === '<redacted key>' ? s : escapeFieldName(s)))
-      .join('.')
-      .replace(/\.\[\]/g, '[]');
+    return this.segments.join('.').replace(/\.\[\]/g, '[]');
   }
 }
 
@@ -86,6 +87,7 @@ type ValueOut = EncodedValue | null | typeof REMOVED;
 export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
   const context = createTransformContext(key);
   const compiled = new Map<string, DocumentAnonymizer | null>();
+  const names = new NameRedactor(rules);
   return {
     forCollection(collection) {
       let anonymizer = compiled.get(collection);
@@ -94,7 +96,7 @@ export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
           rules.collections.get(collection) ??
           (collection.startsWith(BUCKETS_PREFIX) ? bucketEntry(collection, rules.collections.get(collection.slice(BUCKETS_PREFIX.length))) : null) ??
           (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
-        anonymizer = entry ? compileCollection(entry, rules, context) : null;
+        anonymizer = entry ? compileCollection(entry, rules, context, names) : null;
         compiled.set(collection, anonymizer);
       }
       return anonymizer;
@@ -155,7 +157,7 @@ function compileRule(spec: TransformSpec, elementwise: boolean, context: Transfo
 const REFUSE: CompiledRule = { kind: 'refuse', fn: null, elementwise: false, scrub: false, hashKeys: false };
 const MASK_SPEC: TransformSpec = { transform: 'mask', params: {}, keepsValue: false, keepsSubtree: false, scrub: false, keys: null, line: 0 };
 
-function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext): DocumentAnonymizer {
+function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext, names: NameRedactor): DocumentAnonymizer {
   const defaultRule = entry.default ? compileRule(entry.default, false, context) : rules.unnamedFields === 'refuse' ? REFUSE : compileRule(MASK_SPEC, false, context);
   const root: RuleNode = { children: null, rule: null, fallback: null };
   for (const field of entry.fields) {
@@ -173,7 +175,7 @@ function compileCollection(entry: CollectionRules, rules: Rules, context: Transf
     node.rule = compileRule(field, (last?.arrayDepth ?? 0) > 0, context);
   }
   setFallbacks(root);
-  const walker = new Walker(context, defaultRule, namedCollections(rules));
+  const walker = new Walker(context, defaultRule, namedCollections(rules), names);
   const anonymize = (bytes: Buffer): Buffer => {
     if (bytes.length < 5 || bytes.readInt32LE(0) !== bytes.length || bytes[bytes.length - 1] !== 0) {
       throw new UndecodableDocumentError('the document length does not match its bytes');
@@ -226,6 +228,8 @@ class Walker {
     private readonly defaultRule: CompiledRule,
     /** Collection names a DBRef's `$ref` may keep: only names the rules already publish. */
     private readonly refTargets: ReadonlySet<string> = new Set(),
+    /** Prints path segments in errors: only names the rules contain. */
+    private readonly names: NameRedactor | null = null,
   ) {}
 
   /**
@@ -347,7 +351,7 @@ class Walker {
         pos = valueEnd;
       }
     } catch (error) {
-      if (error instanceof UnnamedFieldError) error.segments.unshift(node === null && depth > 0 && !elementRule ? '<redacted key>' : this.safeName(name));
+      if (error instanceof UnnamedFieldError) error.segments.unshift(elementRule ? '[]' : this.names ? this.names.segment(name) : '<unnamed key>');
       throw error;
     }
     if (pos !== last) throw new UndecodableDocumentError('a document does not end where its length says');
@@ -426,10 +430,6 @@ class Walker {
       this.keyMemo.set(name, personal);
     }
     return personal;
-  }
-
-  private safeName(name: string): string {
-    return name === '[]' || !looksLikePiiKey(name) ? name : '<redacted key>';
   }
 
   /** The default rule, for callers outside a document walk (the JavaScript mask). */
