@@ -27,6 +27,7 @@ const BSON_TYPE_NAMES = new Set(['double', 'string', 'object', 'array', 'binData
 const VALUE_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte']);
 const LIST_OPERATORS = new Set(['$in', '$nin']);
 const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor']);
+const METADATA_TYPES = new Set(['', 'collection', 'view', 'timeseries']);
 const FILTER_OPERATORS = new Set([...VALUE_OPERATORS, ...LIST_OPERATORS, '$exists', '$type']);
 
 /** Locales a collation may name: a fixed list, so a locale string can carry nothing else. */
@@ -97,7 +98,8 @@ export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAn
   const collection = namespace.slice(namespace.indexOf('.') + 1);
   return buildCollectionMetadata({
     collectionName: collection,
-    type: parsed.type,
+    // A type this list does not know is text from the input; the engine treated the entry as a collection.
+    type: METADATA_TYPES.has(parsed.type) ? parsed.type : 'collection',
     options,
     indexes,
     ...(parsed.uuid ? { uuid: hexPrefix(context.mac('metadata:uuid', namespace), 32) } : {}),

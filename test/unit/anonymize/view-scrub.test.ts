@@ -113,3 +113,13 @@ describe('partial filter expressions', () => {
     expect(JSON.stringify(indexes[1]!.partialFilterExpression)).toMatch(/anonymized\.syrf\.local/);
   });
 });
+
+describe('collection metadata type', () => {
+  it('is one of the types MongoDB knows, never text from the input', () => {
+    const anonymizer = createAnonymizer(RULES, TEST_KEY);
+    const metadata = buildCollectionMetadata({ collectionName: 'pmInvestigator', type: 'alice.smith@uni.ac.uk', indexes: [] });
+    const text = scrubCollectionMetadata(metadata, anonymizer.forCollection('pmInvestigator')!, createTransformContext(TEST_KEY), 'syrftest.pmInvestigator', { isNamedPath: () => true });
+    expect(leaked(text)).toEqual([]);
+    expect(parseCollectionMetadata(text).type).toBe('collection');
+  });
+});
