@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { BSON } from 'bson';
 import { openArchive } from '../runtime/archive/reader.js';
-import { anonymizeFile } from '../runtime/anonymize/run.js';
+import { anonymizeFile } from '../runtime/io/anonymize-file.js';
 import type { Rules } from '../runtime/anonymize/rules.js';
 
 const READ_CHUNK = 1 << 20;

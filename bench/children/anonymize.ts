@@ -5,7 +5,7 @@
  */
 import { loadAnonymizationKey } from '../../runtime/anonymize/key.js';
 import { loadRules } from '../../runtime/anonymize/rules.js';
-import { anonymizeFile } from '../../runtime/anonymize/run.js';
+import { anonymizeFile } from '../../runtime/io/anonymize-file.js';
 
 const [rulesPath, input, output] = process.argv.slice(2);
 if (!rulesPath || !input || !output) throw new Error('usage: anonymize.ts RULES INPUT OUTPUT');

@@ -8,29 +8,20 @@
  *  - Without a key (an already anonymized snapshot) collections pass through
  *    as the same Buffers; only exclusions, the collection subset and size limits apply.
  *  - Excluded collections (and those outside `collections`) vanish from prelude and body.
- *  - Size limits keep a deterministic subset; collections that `follow` a cut
- *    parent keep only documents referencing kept parents. Such collections are
- *    spooled (already anonymized) to a temp file until they and their parent
- *    have ended, then replayed; the temp files are deleted in every case.
+ *  - Size limits keep a deterministic subset (runtime/subset/): such
+ *    collections go through it already anonymized.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BSON, type Document } from 'bson';
 import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
-import { canonicalKey, rankOfId, valuesAt } from './canonical.js';
 import { checkedEvents, type SampleSize } from './check-stage.js';
 import { ArchiveFormatError } from '../archive/errors.js';
-import { DECODE_OPTIONS, UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decideLeaf, decodeFields, type DocumentAnonymizer } from './engine.js';
+import { UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decideLeaf, type DocumentAnonymizer } from './engine.js';
 import { createTransformContext } from './key.js';
 import { scrubCollectionMetadata } from './metadata-scrub.js';
 import { keyedOrder } from './order.js';
-import { parseFieldPath, type PathSegment } from './paths.js';
-import { BUCKETS_PREFIX, isExcluded, type Rules, type SizeLimit } from './rules.js';
-import { SmallestN } from './select.js';
-import { Spool } from './spool.js';
+import { BUCKETS_PREFIX, isExcluded, type Rules } from './rules.js';
+import { SubsetRun, type SubsetState } from '../subset/subset-run.js';
 
 export interface AnonymizeOptions {
   rules: Rules;
@@ -50,25 +41,8 @@ export interface AnonymizeOptions {
   check?: { sample?: SampleSize; strict?: boolean } | false;
 }
 
-const BATCH_DOCUMENTS = 1000;
 /** Prelude types the engine understands; anything else is copied only when a rule names it. */
 const KNOWN_TYPES = new Set(['', 'collection', 'view', 'timeseries']);
-
-interface SubsetState {
-  db: string;
-  collection: string;
-  limit: SizeLimit;
-  parent: SubsetState | null;
-  followField: PathSegment[] | null;
-  /** Paths of this collection's fields that active children reference. */
-  referencedBy: Map<string, PathSegment[]>;
-  spool: Spool | null;
-  inputEnded: boolean;
-  resolved: boolean;
-  /** True when this collection lost documents, so its followers must be filtered. */
-  cut: boolean;
-  keptKeys: Map<string, Set<string>>;
-}
 
 type Mode =
   | { kind: 'drop' }
@@ -97,8 +71,7 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
   const applySizeLimits = options.applySizeLimits ?? true;
   const wanted = options.collections ? new Set(options.collections) : null;
   const modes = new Map<string, Mode>();
-  const subsets: SubsetState[] = [];
-  let spoolDir: string | null = null;
+  const subsets = new SubsetRun(rules, logger, options.tempDir);
   const counters = new Map<string, number>();
 
   const keepsCollection = (collection: string) => !isExcluded(rules, collection) && (wanted === null || wanted.has(collection));
@@ -190,55 +163,10 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
 
   const planSubsets = (namespaces: NamespaceMetadata[]) => {
     if (!applySizeLimits) return;
-    const present = new Map(namespaces.filter((n) => n.type !== 'view').map((n) => [`${n.db}.${n.collection}`, n]));
-    const states = new Map<string, SubsetState | null>();
-    const stateFor = (db: string, collection: string): SubsetState | null => {
-      const ns = `${db}.${collection}`;
-      if (states.has(ns)) return states.get(ns)!;
-      states.set(ns, null); // rules forbid cycles; this guards anyway
-      const limit = rules.sizeLimits.get(collection);
-      if (!limit || !present.has(ns)) return null;
-      const parent = limit.follows ? stateFor(db, limit.follows.collection) : null;
-      if (limit.maxDocuments === null && !parent) return null;
-      const state: SubsetState = {
-        db,
-        collection,
-        limit,
-        parent,
-        followField: parent && limit.follows ? parseFieldPath(limit.follows.field) : null,
-        referencedBy: new Map(),
-        spool: null,
-        inputEnded: false,
-        resolved: false,
-        cut: false,
-        keptKeys: new Map(),
-      };
-      if (parent && limit.follows) parent.referencedBy.set(limit.follows.references, parseFieldPath(limit.follows.references) ?? []);
-      states.set(ns, state);
-      return state;
-    };
-    for (const entry of present.values()) {
-      const state = stateFor(entry.db, entry.collection);
-      if (!state) continue;
-      const base = modeOf(entry.db, entry.collection);
-      modes.set(`${entry.db}.${entry.collection}`, { kind: 'subset', anonymizer: base.kind === 'transform' ? base.anonymizer : null, state });
-      subsets.push(state);
+    for (const state of subsets.plan(namespaces)) {
+      const base = modeOf(state.db, state.collection);
+      modes.set(`${state.db}.${state.collection}`, { kind: 'subset', anonymizer: base.kind === 'transform' ? base.anonymizer : null, state });
     }
-    for (const [collection, limit] of rules.sizeLimits) {
-      if (limit.follows && !namespaces.some((n) => n.collection === limit.follows!.collection)) {
-        if (namespaces.some((n) => n.collection === collection)) {
-          logger.warn(`${collection} follows ${limit.follows.collection}, which is not in this archive; ${collection} is not filtered by it`);
-        }
-      }
-    }
-  };
-
-  const spoolFor = async (state: SubsetState): Promise<Spool> => {
-    if (!state.spool) {
-      spoolDir ??= await mkdtemp(join(options.tempDir ?? tmpdir(), 'syrf-anonymize-'));
-      state.spool = new Spool(join(spoolDir, `${subsets.indexOf(state)}.bson`));
-    }
-    return state.spool;
   };
 
   const transformBatch = (db: string, collection: string, documents: Buffer[], doc: DocumentAnonymizer): Buffer[] => {
@@ -268,19 +196,6 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
     counters.set(ns, index);
     return out;
   };
-
-  async function* resolveReady(endOfInput: boolean): AsyncGenerator<ArchiveEvent> {
-    for (let progress = true; progress; ) {
-      progress = false;
-      for (const state of subsets) {
-        if (state.resolved) continue;
-        const parentDone = state.parent === null || state.parent.resolved;
-        if (!(parentDone && (state.inputEnded || endOfInput))) continue;
-        yield* emitSubset(state, logger);
-        progress = true;
-      }
-    }
-  }
 
   try {
     for await (const event of events) {
@@ -316,18 +231,16 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
         case 'subset':
           if (event.type === 'segment') {
             const documents = mode.anonymizer ? transformBatch(event.db, event.collection, event.documents, mode.anonymizer) : event.documents;
-            await (await spoolFor(mode.state)).append(documents);
+            await subsets.append(mode.state, documents);
           } else {
-            mode.state.inputEnded = true;
-            yield* resolveReady(false);
+            yield* subsets.ended(mode.state);
           }
           break;
       }
     }
-    yield* resolveReady(true);
+    yield* subsets.finish();
   } finally {
-    for (const state of subsets) await state.spool?.close().catch(() => undefined);
-    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+    await subsets.close();
   }
 }
 
@@ -338,104 +251,10 @@ function unnamedCollectionsError(namespaces: string[], rules: Rules): UserError 
   });
 }
 
-/** Replays a spooled collection, keeping what its size limit and its parent allow. */
-async function* emitSubset(state: SubsetState, logger: Logger): AsyncGenerator<ArchiveEvent> {
-  const { db, collection } = state;
-  const parentKeys =
-    state.parent?.cut && state.limit.follows ? (state.parent.keptKeys.get(state.limit.follows.references) ?? new Set<string>()) : null;
-  const followField = state.followField ?? [];
-  const belongs = (doc: Document) => parentKeys === null || valuesAt(doc, followField).some((v) => parentKeys.has(canonicalKey(v)));
-  // Only `_id` and the referenced fields are looked at: decode just those top-level fields.
-  const paths = [...(parentKeys ? [followField] : []), ...state.referencedBy.values()];
-  const names = paths.some((path) => path.length === 0) ? null : [...new Set(['_id', ...paths.map((path) => path[0]!.name)])].map((name) => Buffer.from(name, 'utf8'));
-  const decode = names ? (bytes: Buffer) => decodeFields(bytes, names) : (bytes: Buffer) => BSON.deserialize(bytes, DECODE_OPTIONS);
-
-  let selector: SmallestN | null = null;
-  let candidates = 0;
-  if (state.limit.maxDocuments !== null && state.spool) {
-    selector = new SmallestN(state.limit.maxDocuments);
-    for await (const batch of state.spool.batches()) {
-      for (const bytes of batch) {
-        const doc = decode(bytes);
-        if (belongs(doc)) selector.offer({ rank: rankOfId(doc._id), seq: candidates++ });
-      }
-    }
-  }
-
-  for (const path of state.referencedBy.keys()) state.keptKeys.set(path, new Set());
-  let total = 0;
-  let kept = 0;
-  let seq = 0;
-  if (state.spool) {
-    for await (const batch of state.spool.batches()) {
-      const out: Buffer[] = [];
-      for (const bytes of batch) {
-        total++;
-        const doc = decode(bytes);
-        if (!belongs(doc)) continue;
-        if (selector && !selector.keeps({ rank: rankOfId(doc._id), seq: seq++ })) continue;
-        out.push(bytes);
-        for (const [path, segments] of state.referencedBy) {
-          const keys = state.keptKeys.get(path)!;
-          for (const value of valuesAt(doc, segments)) keys.add(canonicalKey(value));
-        }
-      }
-      kept += out.length;
-      for (let i = 0; i < out.length; i += BATCH_DOCUMENTS) {
-        yield { type: 'segment', db, collection, documents: compacted(out.slice(i, i + BATCH_DOCUMENTS)) };
-      }
-    }
-  }
-  await state.spool?.remove();
-  state.cut = kept < total;
-  state.resolved = true;
-  logger.info(`subset ${db}.${collection}: kept ${kept} of ${total} documents`, {
-    ...(state.limit.maxDocuments !== null ? { limit: state.limit.maxDocuments } : {}),
-    ...(state.parent ? { follows: state.parent.collection } : {}),
-  });
-  yield { type: 'eof', db, collection, crc: 0n };
-}
-
-/**
- * The documents copied side by side into one new buffer. Kept documents are
- * views of the spool's read chunks, and a view keeps its whole chunk alive:
- * when a size limit keeps 1 document in 40, the writer's 1 MiB of pending
- * output would otherwise pin ~40 MiB of chunks, growing as the input grows.
- */
-function compacted(documents: Buffer[]): Buffer[] {
-  if (documents.length === 0) return documents;
-  const joined = Buffer.concat(documents);
-  let at = 0;
-  return documents.map((document) => {
-    const copy = joined.subarray(at, at + document.length);
-    at += document.length;
-    return copy;
-  });
-}
-
 /**
  * Size limits with referential subsetting (and exclusions) over an archive
  * that was anonymized at capture: no key needed, no field is rewritten.
  */
 export function subsetArchive(events: AsyncIterable<ArchiveEvent>, options: Omit<AnonymizeOptions, 'key' | 'applySizeLimits'>): AsyncGenerator<ArchiveEvent> {
   return anonymizeArchive(events, { ...options, key: null, applySizeLimits: true });
-}
-
-/** `collections` reordered so that every collection comes after the one it follows (when both are listed). */
-export function collectionOrder(rules: Rules, collections: string[]): string[] {
-  const listed = new Set(collections);
-  const ordered: string[] = [];
-  const placed = new Set<string>();
-  const visiting = new Set<string>();
-  const place = (name: string) => {
-    if (placed.has(name) || visiting.has(name)) return;
-    visiting.add(name);
-    const parent = rules.sizeLimits.get(name)?.follows?.collection;
-    if (parent !== undefined && listed.has(parent)) place(parent);
-    visiting.delete(name);
-    placed.add(name);
-    ordered.push(name);
-  };
-  for (const name of collections) place(name);
-  return ordered;
 }

@@ -2,12 +2,12 @@ import type { MongoClient } from 'mongodb';
 import { ExitCode, UserError } from '../errors.js';
 import type { Logger } from '../ops/log.js';
 import { serverVersion } from '../mongo/connect.js';
-import { captureEvents, planCapture } from '../snapshot/capture.js';
+import { captureEvents, planCapture } from '../mongo/capture.js';
 import { toolVersion } from '../version.js';
 import { checkRestoreTarget } from './guard.js';
 import { countsOf, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections, selectCollections } from './select.js';
-import { isRestoreInternal } from './temp-names.js';
+import { isRestoreInternal } from '../mongo/temp-names.js';
 import { watchStopSignals } from './stop-signals.js';
 
 /** Clones copy data as it is, so they may only read databases that are already anonymized. */

@@ -5,7 +5,7 @@ import type { ArchiveEvent } from '../archive/types.js';
 import { parseCollectionMetadata } from '../archive/metadata.js';
 import type { Logger } from '../ops/log.js';
 import { throttle } from '../ops/log.js';
-import { tempNameFor } from './temp-names.js';
+import { tempNameFor } from '../mongo/temp-names.js';
 import { decodeExact, EXACT_DECODE, UnrepresentableValueError } from '../util/bson-exact.js';
 import { faultPoint } from '../util/fault.js';
 import { ExitCode } from '../errors.js';

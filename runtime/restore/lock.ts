@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoServerError, type Db } from 'mongodb';
 import { ExitCode, UserError } from '../errors.js';
 import { isProcessAlive } from '../util/process.js';
-import { LOCK_COLLECTION } from './temp-names.js';
+import { LOCK_COLLECTION } from '../mongo/temp-names.js';
 import type { SwapJournal } from './swap.js';
 
 export { LOCK_COLLECTION };

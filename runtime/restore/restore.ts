@@ -11,7 +11,7 @@ import { checkAnonymizationRequirement, checkRestoreTarget } from './guard.js';
 import { countsOf, finishInterruptedSwapIfAny, writeIntoTarget, type CollectionCounts } from './into-target.js';
 import { chooseCollections } from './select.js';
 import { watchStopSignals } from './stop-signals.js';
-import { isRestoreInternal } from './temp-names.js';
+import { isRestoreInternal } from '../mongo/temp-names.js';
 import type { IntoTargetOptions } from './into-target.js';
 
 export type EventTransform = (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent>;

@@ -20,7 +20,7 @@ import { MongoServerError, type Db } from 'mongodb';
 import type { Logger } from '../ops/log.js';
 import { faultPoint } from '../util/fault.js';
 import { creatableIndex, creatableOptions, decodeFor, insertBatch, type LoadedCollection } from './load.js';
-import { isTempName, oldNameFor } from './temp-names.js';
+import { isTempName, oldNameFor } from '../mongo/temp-names.js';
 
 export interface SwapJournal {
   phase: 'swapping';

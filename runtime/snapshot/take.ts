@@ -8,7 +8,7 @@ import { LATEST_KEY, defaultSnapshotId, formatLatest, snapshotKeys, assertSnapsh
 import { hostsOf, serverVersion } from '../mongo/connect.js';
 import { parseCollectionMetadata } from '../archive/metadata.js';
 import { toolVersion } from '../version.js';
-import { captureEvents, planCapture } from './capture.js';
+import { captureEvents, planCapture } from '../mongo/capture.js';
 import { listSnapshots } from './catalog.js';
 import { MANIFEST_VERSION, serializeManifest, type Manifest } from './manifest.js';
 import type { SigningKey } from './signature.js';

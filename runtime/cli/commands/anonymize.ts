@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parseSampleSize, type SampleSize } from '../../anonymize/check-stage.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { loadRules } from '../../anonymize/rules.js';
-import { anonymizeFile } from '../../anonymize/run.js';
+import { anonymizeFile } from '../../io/anonymize-file.js';
 import { loggerFor, parseList } from '../context.js';
 
 interface AnonymizeCommandOptions {

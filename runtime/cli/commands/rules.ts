@@ -8,7 +8,7 @@ import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { PREVIEW_WARNING, formatPreviewTable, previewAnonymization } from '../../anonymize/preview.js';
 import { buildSkeleton, writeNewFile } from '../../anonymize/rules-init.js';
 import { loadRules } from '../../anonymize/rules.js';
-import { checkSource, chooseSource, describeSource, loadSamples } from '../../anonymize/sources.js';
+import { checkSource, chooseSource, describeSource, loadSamples } from '../../io/sample-source.js';
 import { loggerFor, parseList } from '../context.js';
 import { printJson } from '../format.js';
 

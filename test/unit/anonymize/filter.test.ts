@@ -6,7 +6,8 @@ import { buildCollectionMetadata, parseCollectionMetadata } from '../../../runti
 import { ExitCode, UserError } from '../../../runtime/errors.js';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveEvent } from '../../../runtime/archive/types.js';
-import { anonymizeArchive, collectionOrder, type AnonymizeOptions } from '../../../runtime/anonymize/filter.js';
+import { anonymizeArchive, type AnonymizeOptions } from '../../../runtime/anonymize/filter.js';
+import { collectionOrder } from '../../../runtime/subset/plan.js';
 import { DB, TEST_KEY, bson, collect, documentsOf, eof, fromArray, namespace, prelude, rules, segment } from './helpers.js';
 
 const SUBSET_RULES = `

@@ -7,7 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ArchiveWriter, writeEvents } from '../../../runtime/archive/index.js';
 import type { ArchiveEvent } from '../../../runtime/archive/types.js';
-import { anonymizeFile } from '../../../runtime/anonymize/run.js';
+import { anonymizeFile } from '../../../runtime/io/anonymize-file.js';
 import { UserError } from '../../../runtime/errors.js';
 import { TEST_KEY, eof, fromArray, prelude, rules, segment } from './helpers.js';
 

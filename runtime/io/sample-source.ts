@@ -10,10 +10,10 @@ import { openStore } from '../store/open.js';
 import { snapshotKeys } from '../store/layout.js';
 import { resolveSnapshotId } from '../snapshot/catalog.js';
 import type { ArchiveEvent } from '../archive/types.js';
-import { checkedEvents, type CheckStageOptions } from './check-stage.js';
-import { checkCoverage, type CoverageReport } from './coverage.js';
-import type { Rules } from './rules.js';
-import { sampleArchive, sampleDatabase, type CollectionSample, type SampleOptions } from './sample.js';
+import { checkedEvents, type CheckStageOptions } from '../anonymize/check-stage.js';
+import { checkCoverage, type CoverageReport } from '../anonymize/coverage.js';
+import type { Rules } from '../anonymize/rules.js';
+import { sampleArchive, sampleDatabase, type CollectionSample, type SampleOptions } from '../anonymize/sample.js';
 
 export type SampleSource =
   | { kind: 'database'; uri: string; db: string }

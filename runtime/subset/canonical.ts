@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { BSON, Binary, Decimal128, Double, Int32, Long, ObjectId } from 'bson';
-import type { PathSegment } from './paths.js';
-import { isSubdocument } from './transforms/values.js';
+import type { PathSegment } from '../anonymize/paths.js';
+import { isSubdocument } from '../anonymize/transforms/values.js';
 
 export function canonicalKey(value: unknown): string {
   if (value === null || value === undefined) return 'null';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Spool } from '../../../runtime/anonymize/spool.js';
-import { bson, decode } from './helpers.js';
+import { Spool } from '../../../runtime/subset/spool.js';
+import { bson, decode } from '../anonymize/helpers.js';
 
 const dirs: string[] = [];
 function tempPath(name: string): string {

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ArchiveWriter, createGzipArchiveWriter, openArchive, writeEvents, type NamespaceWriteSummary } from '../archive/index.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { SampleSize } from './check-stage.js';
-import { anonymizeArchive, type AnonymizeOptions } from './filter.js';
+import type { SampleSize } from '../anonymize/check-stage.js';
+import { anonymizeArchive, type AnonymizeOptions } from '../anonymize/filter.js';
 
 export interface AnonymizeFileOptions extends AnonymizeOptions {
   /** The coverage check run over the input before anything is written (default: every document; unmatched rules are warnings unless strict). */

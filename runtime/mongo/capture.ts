@@ -2,9 +2,9 @@ import type { Db, Document, MongoClient } from 'mongodb';
 import { UserError } from '../errors.js';
 import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { buildCollectionMetadata } from '../archive/metadata.js';
-import { databaseNames } from '../mongo/connect.js';
+import { databaseNames } from './connect.js';
 import { mergeLimited } from '../util/async.js';
-import { isRestoreInternal } from '../restore/temp-names.js';
+import { isRestoreInternal } from './temp-names.js';
 
 export interface PlannedCollection {
   name: string;
