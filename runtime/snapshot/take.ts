@@ -26,6 +26,8 @@ export interface AnonymizationStage {
   rulesSha256: string;
   keyFingerprint: string;
   sizeLimitsApplied: boolean;
+  /** How the manifest may name a collection (a name no rule contains can be data): e.g. `<unnamed collection #1>`. */
+  publicName?: (collection: string) => string;
 }
 
 export interface TakeSnapshotOptions {
@@ -176,7 +178,9 @@ function buildManifest(input: {
       };
     }),
     // Collections the anonymizer dropped are as excluded as the ones never read.
-    excludedCollections: [...new Set([...input.excluded, ...input.planned.filter((name) => !written.has(name))])].sort(),
+    excludedCollections: [
+      ...new Set([...input.excluded, ...input.planned.filter((name) => !written.has(name))].map((name) => options.anonymization?.publicName?.(name) ?? name)),
+    ].sort(),
     anonymization: options.anonymization
       ? {
           anonymized: true,
