@@ -159,13 +159,15 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
       const metadata = scrubCollectionMetadata(n.metadata, doc, metadataContext, `${n.db}.${n.collection}`, {
         isNamedPath: (path) => decideLeaf(rules, entry, path.split('.')).kind !== 'default',
         onDroppedIndexes: (count) => logger.warn(`${shown(n.db, n.collection)}: ${count} index(es) on fields the rules do not name are left out of the anonymized copy`),
+        isTransformedPath: (collection, path) => decideLeaf(rules, rules.collections.get(collection) ?? null, path.split('.')).kind === 'transform',
         ...(viewScope ? { view: viewScope } : {}),
       });
       // A type the engine does not know is text from the input; the entry was treated as a collection.
       return { ...n, metadata, type: KNOWN_TYPES.has(n.type) ? n.type : 'collection' };
     } catch (error) {
       if (error instanceof ArchiveFormatError) {
-        throw new UserError(`${shown(n.db, n.collection)}: its collection metadata cannot be parsed (${error.message}); refusing to copy it un-scrubbed`, {
+        // Not the parser's message: it can quote a value from the metadata.
+        throw new UserError(`${shown(n.db, n.collection)}: its collection metadata cannot be parsed; refusing to copy it un-scrubbed`, {
           hint: 'the archive is damaged or not a mongodump archive; take a new snapshot',
           exitCode: ExitCode.corrupt,
         });

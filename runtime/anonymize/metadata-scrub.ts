@@ -43,6 +43,13 @@ export interface MetadataScrubOptions {
   /** Called with the number of indexes left out because they reference paths the rules do not name. */
   onDroppedIndexes?: (count: number) => void;
   /**
+   * True when the rules transform the value at this dotted path of that
+   * collection (not keep, keep_subtree or a default): only such values may
+   * be published as the rules make them; every other literal is masked.
+   * Absent: every literal is masked.
+   */
+  isTransformedPath?: (collection: string, path: string) => boolean;
+  /**
    * For a view: which names the rules publish, and the anonymizer of the
    * collections its stages read. Without it, every name but `_id` in the
    * pipeline is replaced and every compared value masked.
@@ -63,12 +70,15 @@ export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAn
   const parsed = parseCollectionMetadata(metadata, { namespace });
   const mask = compileTransform({ transform: 'mask', params: {} }, context);
   const named = (path: string) => path === '_id' || scrub.isNamedPath(path);
+  const transformed = scrub.isTransformedPath ?? (() => false);
+  const throughRules = (path: string, value: unknown, anonymizer: DocumentAnonymizer) =>
+    (transformed(anonymizer.collection, path) ? transformedValue(path, value, anonymizer) : undefined) ?? mask(value);
 
   const usedNames = new Set<string>();
   let dropped = 0;
   const indexes: IndexSpec[] = [];
   for (const index of parsed.indexes) {
-    const out = safeIndex(index, named, anonymizer, mask);
+    const out = safeIndex(index, named, anonymizer, mask, throughRules);
     if (!out) {
       dropped++;
       continue;
@@ -91,7 +101,7 @@ export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAn
   if (parsed.type === 'view' && typeof given.viewOn === 'string') {
     // Reached only for a view the rules name; its pipeline is rebuilt so that no literal survives.
     const view = scrub.view ?? { isNamedSegment: (name: string) => name === '_id', isNamedCollection: () => false, anonymizerFor: () => null };
-    const scope = { ...view, throughRules: (path: string, value: unknown, a: DocumentAnonymizer) => throughRules(path, value, a, mask), mask, context };
+    const scope = { ...view, throughRules, mask, context };
     options.viewOn = view.isNamedCollection(given.viewOn) ? given.viewOn : `f${hexPrefix(context.mac('view:name', given.viewOn), 16)}`;
     options.pipeline = scrubViewPipeline(given.pipeline ?? [], given.viewOn, scope);
   }
@@ -110,7 +120,9 @@ function isNumber(value: unknown): boolean {
   return typeof value === 'number' || value instanceof Int32 || value instanceof Double || value instanceof Long;
 }
 
-function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymizer: DocumentAnonymizer, mask: ValueTransform): Document | null {
+type ThroughRules = (path: string, value: unknown, anonymizer: DocumentAnonymizer) => unknown;
+
+function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymizer: DocumentAnonymizer, mask: ValueTransform, throughRules: ThroughRules): Document | null {
   const given = index as unknown as Document;
   const key = given.key;
   if (!isSubdocument(key) || Object.keys(key).length === 0) return null;
@@ -136,7 +148,7 @@ function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymize
   if (collation) out.collation = collation;
   if (given.partialFilterExpression !== undefined) {
     if (!isSubdocument(given.partialFilterExpression) || !filterPathsNamed(given.partialFilterExpression, named)) return null;
-    out.partialFilterExpression = scrubFilter(given.partialFilterExpression, anonymizer, mask);
+    out.partialFilterExpression = scrubFilter(given.partialFilterExpression, anonymizer, mask, throughRules);
   }
   return out;
 }
@@ -192,11 +204,11 @@ function uniqueName(name: string, used: Set<string>): string {
 }
 
 /** A query filter whose values went through the collection's rules, path by path. */
-function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: ValueTransform): Document {
+function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: ValueTransform, throughRules: ThroughRules): Document {
   const out: Document = {};
   for (const [field, condition] of Object.entries(filter)) {
     if (LOGICAL_OPERATORS.has(field) && Array.isArray(condition)) {
-      out[field] = condition.map((clause) => (isSubdocument(clause) ? scrubFilter(clause, anonymizer, mask) : mask(clause)));
+      out[field] = condition.map((clause) => (isSubdocument(clause) ? scrubFilter(clause, anonymizer, mask, throughRules) : mask(clause)));
     } else if (field.startsWith('$')) {
       out[field] = mask(condition);
     } else if (isSubdocument(condition) && Object.keys(condition).some((k) => k.startsWith('$'))) {
@@ -205,31 +217,30 @@ function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: Val
         if (op === '$exists' && (typeof operand === 'boolean' || isNumber(operand))) ops[op] = operand;
         else if (op === '$type' && (isNumber(operand) || (typeof operand === 'string' && BSON_TYPE_NAMES.has(operand)))) ops[op] = operand;
         else if (op === '$exists' || op === '$type') ops[op] = true;
-        else if (VALUE_OPERATORS.has(op)) ops[op] = throughRules(field, operand, anonymizer, mask);
-        else if (LIST_OPERATORS.has(op) && Array.isArray(operand)) ops[op] = operand.map((item) => throughRules(field, item, anonymizer, mask));
+        else if (VALUE_OPERATORS.has(op)) ops[op] = throughRules(field, operand, anonymizer);
+        else if (LIST_OPERATORS.has(op) && Array.isArray(operand)) ops[op] = operand.map((item) => throughRules(field, item, anonymizer));
         else ops[op] = mask(operand);
       }
       out[field] = ops;
     } else {
-      out[field] = throughRules(field, condition, anonymizer, mask);
+      out[field] = throughRules(field, condition, anonymizer);
     }
   }
   return out;
 }
 
 /**
- * What the collection's rules make of `value` stored at the dotted `path`.
- * Metadata never publishes an original literal: a value the rules keep (a
- * `keep` path, whose documents are trusted by a reviewer, not this literal)
- * is masked instead.
+ * What the collection's rules make of `value` stored at the dotted `path`,
+ * for a path the rules transform (whole values: no leaf of it is kept).
+ * The byte comparison is a second guard: an unchanged value is masked.
  */
-function throughRules(path: string, value: unknown, anonymizer: DocumentAnonymizer, mask: ValueTransform): unknown {
+function transformedValue(path: string, value: unknown, anonymizer: DocumentAnonymizer): unknown {
   const names = path.split('.');
   let doc: Document = { [names[names.length - 1]!]: value };
   for (let i = names.length - 2; i >= 0; i--) doc = { [names[i]!]: doc };
   const bytes = Buffer.from(BSON.serialize(doc));
   const anonymized = anonymizer.anonymize(bytes);
-  if (anonymized.equals(bytes)) return mask(value);
+  if (anonymized.equals(bytes)) return undefined;
   let out: unknown = BSON.deserialize(anonymized, DECODE_OPTIONS);
   for (const name of names) out = isSubdocument(out) ? out[name] : undefined;
   return out === undefined ? null : out;

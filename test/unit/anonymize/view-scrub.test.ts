@@ -49,6 +49,7 @@ function scrubView(pipeline: unknown[], viewOn = 'pmInvestigator'): { text: stri
   const metadata = buildCollectionMetadata({ collectionName: 'admins', type: 'view', options: { viewOn, pipeline }, indexes: [] });
   const text = scrubCollectionMetadata(metadata, anonymizer.forCollection('admins')!, createTransformContext(TEST_KEY), 'syrftest.admins', {
     isNamedPath: () => true,
+    isTransformedPath: (collection, path) => collection === 'pmInvestigator' && ['Email', 'FirstName'].includes(path),
     view: viewScopeOf(RULES, anonymizer),
   });
   const options = parseCollectionMetadata(text).options as { pipeline: unknown[]; viewOn: unknown };
@@ -106,6 +107,7 @@ describe('partial filter expressions', () => {
     });
     const text = scrubCollectionMetadata(metadata, anonymizer.forCollection('pmInvestigator')!, createTransformContext(TEST_KEY), 'syrftest.pmInvestigator', {
       isNamedPath: (path) => ['Email', 'Status'].includes(path),
+      isTransformedPath: (_collection, path) => path === 'Email',
     });
     expect(leaked(text)).toEqual([]);
     const indexes = parseCollectionMetadata(text).indexes;
@@ -121,5 +123,36 @@ describe('collection metadata type', () => {
     const text = scrubCollectionMetadata(metadata, anonymizer.forCollection('pmInvestigator')!, createTransformContext(TEST_KEY), 'syrftest.pmInvestigator', { isNamedPath: () => true });
     expect(leaked(text)).toEqual([]);
     expect(parseCollectionMetadata(text).type).toBe('collection');
+  });
+});
+
+describe('literals at kept paths (red team 2, F18)', () => {
+  it('a partial filter or view value at a path the rules keep is masked whole, even when scrubbing changed part of it', () => {
+    const anonymizer = createAnonymizer(RULES, TEST_KEY);
+    const isTransformedPath = (collection: string, path: string) => collection === 'pmInvestigator' && ['Email', 'FirstName'].includes(path);
+    const metadata = buildCollectionMetadata({
+      collectionName: 'pmInvestigator',
+      options: {},
+      indexes: [
+        { v: 2, key: { _id: 1 }, name: '_id_' },
+        { v: 2, key: { Status: 1 }, name: 'a', partialFilterExpression: { Status: { $eq: 'Zqpk1 Doe <zqpk1@uni.ac.uk>' } } },
+        { v: 2, key: { Status: 1, Email: 1 }, name: 'b', partialFilterExpression: { Status: { $in: ['Zqpk2 Doe', 'x'] }, Email: 'zqpk3@uni.ac.uk' } },
+      ],
+    });
+    const text = scrubCollectionMetadata(metadata, anonymizer.forCollection('pmInvestigator')!, createTransformContext(TEST_KEY), 'syrftest.pmInvestigator', {
+      isNamedPath: (path) => ['Email', 'Status'].includes(path),
+      isTransformedPath,
+    });
+    expect(text).not.toMatch(/zqpk/i);
+    const indexes = parseCollectionMetadata(text).indexes;
+    expect(JSON.stringify(indexes[2]!.partialFilterExpression)).toMatch(/"Email":"user-[0-9a-f]+@anonymized\.syrf\.local"/);
+
+    const view = buildCollectionMetadata({ collectionName: 'admins', type: 'view', options: { viewOn: 'pmInvestigator', pipeline: [{ $match: { Status: 'Zqpk4 Doe <zqpk4@uni.ac.uk>' } }] }, indexes: [] });
+    const viewText = scrubCollectionMetadata(view, anonymizer.forCollection('admins')!, createTransformContext(TEST_KEY), 'syrftest.admins', {
+      isNamedPath: () => true,
+      isTransformedPath,
+      view: viewScopeOf(RULES, anonymizer),
+    });
+    expect(viewText).not.toMatch(/zqpk/i);
   });
 });
