@@ -19,7 +19,7 @@
  */
 import { ExitCode, UserError } from '../errors.js';
 import { ARRAY_ELEMENT, MalformedBsonError, walkRawDocument, type RawLeaf } from './bson-walk.js';
-import { decideLeaf, type LeafDecision } from './engine.js';
+import { bucketLogicalNames, decideLeaf, type LeafDecision } from './engine.js';
 import { escapeFieldName } from './paths.js';
 import { detectFieldName, detectValue, findPiiSpans, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
 import { BUCKETS_PREFIX, isExcluded, isNamedCollection, type CollectionRules, type Rules } from './rules.js';
@@ -178,9 +178,13 @@ export class CoverageChecker {
     if (state.summary.excluded) return;
     const documentIndex = ++state.summary.scanned;
     try {
+      const buckets = isBucketsOfNamed(state);
       walkRawDocument(bytes, {
         key: (path) => {
-          if (state.seen.size < MAX_PATHS * 4) state.seen.add(namesOf(path).join('\0'));
+          if (state.seen.size >= MAX_PATHS * 4) return;
+          const names = namesOf(path);
+          const logical = buckets ? bucketLogicalNames(names) : names;
+          if (Array.isArray(logical)) state.seen.add(logical.join('\0'));
         },
         leaf: (leaf) => this.leaf(state, leaf, documentIndex),
       });
@@ -232,7 +236,8 @@ export class CoverageChecker {
     const decisionKey = names.join('\0');
     let decision = state.decisions.get(decisionKey);
     if (!decision) {
-      decision = decideLeaf(this.rules, state.entry, names);
+      // Bucket data read with its time-series collection's rules is matched at the paths the engine maps it to.
+      decision = decideLeaf(this.rules, state.entry, names, isBucketsOfNamed(state));
       if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
     }
     const display = () => this.names.path(leaf.path);
@@ -298,6 +303,11 @@ export class CoverageChecker {
       finding.documents++;
     }
   }
+}
+
+/** Bucket data read with its time-series collection's rules (not rules naming system.buckets.X itself). */
+function isBucketsOfNamed(state: CollectionState): boolean {
+  return state.entry !== null && state.summary.collection.startsWith(BUCKETS_PREFIX) && state.entry.collection !== state.summary.collection;
 }
 
 function ownerOf(collection: string): string {

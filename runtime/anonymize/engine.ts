@@ -78,6 +78,14 @@ interface RuleNode {
   rule: CompiledRule | null;
   /** For a scalar found where rules name fields below: the first transforming rule beneath. */
   fallback: CompiledRule | null;
+  /**
+   * Time-series bucket column (`data.<f>`): the value is a document of one
+   * value per measurement, keyed by row index; each value is a value at the
+   * logical node given here (null: a field no rule names).
+   */
+  columnOf?: RuleNode | null;
+  /** For a child no rule names (the columns of a bucket's `data`). */
+  anyChild?: RuleNode;
 }
 
 const MAX_DEPTH = 200;
@@ -92,11 +100,10 @@ export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
     forCollection(collection) {
       let anonymizer = compiled.get(collection);
       if (anonymizer === undefined) {
-        const entry =
-          rules.collections.get(collection) ??
-          (collection.startsWith(BUCKETS_PREFIX) ? bucketEntry(collection, rules.collections.get(collection.slice(BUCKETS_PREFIX.length))) : null) ??
-          (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
-        anonymizer = entry ? compileCollection(entry, rules, context, names) : null;
+        const direct = rules.collections.get(collection);
+        const owner = !direct && collection.startsWith(BUCKETS_PREFIX) ? rules.collections.get(collection.slice(BUCKETS_PREFIX.length)) : undefined;
+        const entry = direct ?? (owner ? { ...owner, collection } : null) ?? (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
+        anonymizer = entry ? compileCollection(entry, rules, context, names, owner !== undefined) : null;
         compiled.set(collection, anonymizer);
       }
       return anonymizer;
@@ -105,27 +112,45 @@ export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
 }
 
 /**
- * A time-series collection X is stored as buckets: a field f of X's
- * measurements appears as `meta.f`, `control.min.f`, `control.max.f` and
- * `data.f.<n>` (one value per measurement). X's rules are applied there;
- * everything else in a bucket gets the default like any unnamed field.
- * `keep f` keeps every `data.f.<n>` (the measurements), not only `data.f`.
+ * A time-series collection X is stored as buckets, and X's rules (written for
+ * X's documents) are applied at the places a bucket holds X's values:
+ *  - `data.<f>` is a column: one value of f per measurement, keyed by row
+ *    index. Each value is transformed as a value of f (a whole-value
+ *    transform replaces each value, not the column; `keep f` keeps each
+ *    value, and its children are matched like f's); row keys stay, unless
+ *    they are not row numbers.
+ *  - `control.min.<f>` / `control.max.<f>` hold a value of f each (the
+ *    original minimum and maximum): f's rules apply to them like to data.
+ *  - `meta.<f>`: f's rules (the bucket's meta field value).
+ *  - the bucket's `_id` (an ObjectId holding the bucket's start time),
+ *    `control.version` and `control.count` are the bucket format: kept.
+ * Everything else gets the default, like any unnamed field.
  */
-function bucketEntry(collection: string, owner: CollectionRules | undefined): CollectionRules | null {
-  if (!owner) return null;
-  const fields: FieldRule[] = [];
-  for (const field of owner.fields) {
-    const at = (prefix: string[], spec: Partial<TransformSpec> = {}): FieldRule => ({
-      ...field,
-      ...spec,
-      segments: [...prefix.map((name) => ({ name, arrayDepth: 0 })), ...field.segments],
-      path: [...prefix, field.path].join('.'),
-      normalized: [...prefix, field.normalized].join('.'),
-    });
-    fields.push(at(['meta']), at(['control', 'min']), at(['control', 'max']));
-    fields.push(field.keepsValue ? at(['data'], { transform: 'keep_subtree', keepsSubtree: true }) : at(['data']));
+function bucketTree(logical: RuleNode, keep: CompiledRule): RuleNode {
+  const leaf = (rule: CompiledRule | null): RuleNode => ({ children: null, rule, fallback: null });
+  const columns = new Map<string, RuleNode>();
+  for (const [name, node] of logical.children ?? []) columns.set(name, { ...leaf(null), columnOf: node });
+  const tree = (children: [string, RuleNode][]): RuleNode => ({ children: new Map(children), rule: null, fallback: null });
+  return tree([
+    ['_id', leaf(keep)],
+    ['control', tree([['min', logical], ['max', logical], ['version', leaf(keep)], ['count', leaf(keep)]])],
+    ['meta', logical],
+    ['data', { children: columns, rule: null, fallback: null, anyChild: { ...leaf(null), columnOf: null } }],
+  ]);
+}
+
+/** A bucket path as a path of the time-series collection's documents (what decideLeaf matches), or a decision of its own. */
+export function bucketLogicalNames(names: readonly string[]): readonly string[] | 'keep' | null {
+  const [first, second, ...rest] = names;
+  if (first === '_id') return names.length === 1 ? 'keep' : null;
+  if (first === 'control') {
+    if (second === 'version' || second === 'count') return rest.length === 0 ? 'keep' : null;
+    return (second === 'min' || second === 'max') && rest.length > 0 ? rest : null;
   }
-  return { ...owner, collection, fields };
+  if (first === 'meta') return names.length > 1 ? names.slice(1) : null;
+  // data.<f>.<row>...: the row index is not a field name; data.<f> alone (a compressed column) gets the default.
+  if (first === 'data' && second !== undefined && rest.length > 0) return [second, ...rest.slice(1)];
+  return null;
 }
 
 function emptyEntry(collection: string): CollectionRules {
@@ -156,10 +181,11 @@ function compileRule(spec: TransformSpec, elementwise: boolean, context: Transfo
 
 const REFUSE: CompiledRule = { kind: 'refuse', fn: null, elementwise: false, scrub: false, hashKeys: false };
 const MASK_SPEC: TransformSpec = { transform: 'mask', params: {}, keepsValue: false, keepsSubtree: false, scrub: false, keys: null, line: 0 };
+const KEEP_SPEC: TransformSpec = { transform: 'keep', params: {}, keepsValue: true, keepsSubtree: false, scrub: false, keys: null, line: 0 };
 
-function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext, names: NameRedactor): DocumentAnonymizer {
+function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext, names: NameRedactor, buckets = false): DocumentAnonymizer {
   const defaultRule = entry.default ? compileRule(entry.default, false, context) : rules.unnamedFields === 'refuse' ? REFUSE : compileRule(MASK_SPEC, false, context);
-  const root: RuleNode = { children: null, rule: null, fallback: null };
+  let root: RuleNode = { children: null, rule: null, fallback: null };
   for (const field of entry.fields) {
     let node = root;
     for (const segment of field.segments) {
@@ -175,6 +201,7 @@ function compileCollection(entry: CollectionRules, rules: Rules, context: Transf
     node.rule = compileRule(field, (last?.arrayDepth ?? 0) > 0, context);
   }
   setFallbacks(root);
+  if (buckets) root = bucketTree(root, compileRule(KEEP_SPEC, false, context));
   const walker = new Walker(context, defaultRule, namedCollections(rules), names);
   const anonymize = (bytes: Buffer): Buffer => {
     if (bytes.length < 5 || bytes.readInt32LE(0) !== bytes.length || bytes[bytes.length - 1] !== 0) {
@@ -246,13 +273,15 @@ class Walker {
     hashKeys: boolean,
     depth: number,
     elementRule: CompiledRule | null = null,
+    /** A bucket column: elements keep their row-number keys. */
+    rowKeys = false,
   ): Buffer | null {
     if (depth > MAX_DEPTH) throw new UndecodableDocumentError(`nested deeper than ${MAX_DEPTH} levels`);
     try {
-      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, null);
+      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, null, rowKeys);
     } catch (error) {
       if (!(error instanceof DuplicateKeys)) throw error;
-      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, earlierDuplicates(bytes, start, end));
+      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, earlierDuplicates(bytes, start, end), rowKeys);
     }
   }
 
@@ -267,6 +296,7 @@ class Walker {
     /** Non-null for an array: the rule at the array's path, which applies to each element. */
     elementRule: CompiledRule | null,
     drop: Set<number> | null,
+    rowKeys = false,
   ): Buffer | null {
     let parts: Buffer[] | null = null;
     let copied = start + 4;
@@ -298,7 +328,10 @@ class Walker {
           const scalar = type !== T.document && type !== T.array;
           const rule = scalar && node && !node.rule && node.fallback ? node.fallback : elementRule;
           out = this.value(bytes, type, valueStart, valueEnd, rule, node, inherited, false, depth);
-          if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
+          if (rowKeys) {
+            // A removed value just leaves its row out of the column; a key that is not a row number is data.
+            if (out !== REMOVED && !isRowNumber(bytes, nameStart, nameEnd)) newName = `key-${hexPrefix(this.context.mac('key', bytes.toString('utf8', nameStart, nameEnd)), 24)}`;
+          } else if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
         } else {
           name = bytes.toString('utf8', nameStart, nameEnd);
           if (drop === null) {
@@ -313,7 +346,7 @@ class Walker {
               if (names.length > MAX_LINEAR_NAMES) nameSet = new Set(names);
             }
           }
-          const child = node?.children?.get(name) ?? null;
+          const child = node?.children?.get(name) ?? node?.anyChild ?? null;
           const isId: IdPosition = (name === '_id' || name === '$id') && !child ? (depth === 0 && name === '_id' ? 'top' : 'nested') : false;
           if (child?.rule) {
             out = this.value(bytes, type, valueStart, valueEnd, child.rule, child, inherited, isId, depth);
@@ -330,7 +363,7 @@ class Walker {
             // Keys of a subdocument no rule path reaches are data (a map keyed by emails, names...), not schema:
             // under the mask default they all get keyed pseudonyms, since no detector can recognise every personal key.
             if (hashKeys || (node === null && depth > 0 && (inherited.kind === 'mask' || inherited.kind === 'refuse') && !STRUCTURAL_KEYS.has(name))) newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
-            else if (!child && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
+            else if ((!child || child.columnOf === null) && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
           }
         }
 
@@ -368,6 +401,11 @@ class Walker {
 
   /** What `rule` does to one value (at rule-tree `node`, unnamed children getting `inherited`). */
   private value(bytes: Buffer, type: number, start: number, end: number, rule: CompiledRule, node: RuleNode | null, inherited: CompiledRule, isId: IdPosition, depth: number): ValueOut {
+    if (node?.columnOf !== undefined && type === T.document) {
+      const logical = node.columnOf;
+      const walked = this.document(bytes, start, end, logical, inherited, false, depth + 1, logical?.rule ?? inherited, true);
+      return walked ? { type, bytes: walked } : null;
+    }
     // A container at a path that only has rules below it is walked, never replaced by what unnamed values get.
     const walkOnly = node !== null && node.rule === null && (type === T.document || type === T.array);
     if (rule.kind === 'whole' && !walkOnly && !(rule.elementwise && type === T.array)) {
@@ -442,6 +480,12 @@ function namedCollections(rules: Rules): Set<string> {
   const names = new Set<string>(rules.collections.keys());
   for (const name of rules.sizeLimits.keys()) names.add(name);
   return names;
+}
+
+function isRowNumber(bytes: Buffer, start: number, end: number): boolean {
+  if (end <= start || end - start > 9 || (bytes[start] === 48 && end - start > 1)) return false;
+  for (let i = start; i < end; i++) if (bytes[i]! < 48 || bytes[i]! > 57) return false;
+  return true;
 }
 
 /** Ordinals of elements whose key appears again later in the same document. */
@@ -521,7 +565,14 @@ export type LeafDecision =
  * array elements left out (arrays are transparent, as in rule paths).
  * `entry` null (a collection named only by a size limit) means no field rules.
  */
-export function decideLeaf(rules: Rules, entry: CollectionRules | null, names: readonly string[]): LeafDecision {
+export function decideLeaf(rules: Rules, entry: CollectionRules | null, names: readonly string[], buckets = false): LeafDecision {
+  if (buckets) {
+    // system.buckets.X read with X's rules: match the path X's documents have (see bucketTree).
+    const logical = bucketLogicalNames(names);
+    if (logical === 'keep') return { kind: 'keep', rule: { ...KEEP_SPEC, path: names.join('.'), normalized: names.join('.'), segments: names.map((name) => ({ name, arrayDepth: 0 })) } };
+    if (logical === null) return { kind: 'default', spec: entry?.default ?? null, unnamedFields: rules.unnamedFields };
+    names = logical;
+  }
   const fallbackDecision: LeafDecision = { kind: 'default', spec: entry?.default ?? null, unnamedFields: rules.unnamedFields };
   let inherited: LeafDecision = fallbackDecision;
   let candidates = entry?.fields ?? [];
