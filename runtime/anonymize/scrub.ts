@@ -6,6 +6,7 @@
  * one `hash_email` gives the field holding it).
  */
 import { findPiiSpans, type PiiKind } from './pii.js';
+import { scrubProseNames } from './prose-names.js';
 import { pseudonymousEmail } from './transforms/hash-email.js';
 import type { TransformContext } from './transforms/types.js';
 import { hexPrefix } from './transforms/values.js';
@@ -32,8 +33,12 @@ export function mayHoldFinding(text: string): boolean {
   return text.length >= MIN_FINDING && MAY_HOLD_FINDING.test(text);
 }
 
-/** `text` with every finding replaced; the same string object when there is none. */
+/** `text` with every finding and every introduced person name (prose-names.ts) replaced; the same string object when there is none. */
 export function scrubText(text: string, context: TransformContext): string {
+  return scrubProseNames(scrubPii(text, context), context);
+}
+
+function scrubPii(text: string, context: TransformContext): string {
   if (!mayHoldFinding(text)) return text;
   const spans = findPiiSpans(text);
   if (spans.length === 0) return text;
