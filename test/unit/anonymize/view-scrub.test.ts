@@ -156,3 +156,15 @@ describe('literals at kept paths (red team 2, F18)', () => {
     expect(viewText).not.toMatch(/zqpk/i);
   });
 });
+
+describe('metadata that cannot be parsed (red team 2, F14)', () => {
+  it('the error does not quote the offending value', () => {
+    const bad = '{"options":{"x":{"$numberDecimal":"zqerr@uni.ac.uk"}},"indexes":[],"collectionName":"c"}';
+    expect(() => parseCollectionMetadata(bad)).toThrow(/not valid Extended JSON/);
+    try {
+      parseCollectionMetadata(bad);
+    } catch (error) {
+      expect(String((error as Error).message)).not.toMatch(/zqerr/);
+    }
+  });
+});
