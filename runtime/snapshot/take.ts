@@ -66,8 +66,9 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
   const version = await serverVersion(options.client);
   logger.info(`snapshot ${id}: ${plan.collections.length} collections from ${options.db}`, {
     snapshot: id,
-    collections: plan.collections.map((c) => c.name),
-    excluded: plan.excluded,
+    // An anonymizing run names only collections the rules contain (a collection name can be data).
+    collections: plan.collections.map((c) => options.anonymization?.publicName?.(c.name) ?? c.name),
+    excluded: plan.excluded.map((name) => options.anonymization?.publicName?.(name) ?? name),
   });
 
   await clearPreviousAttempt(store, id, logger);
