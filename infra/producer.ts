@@ -42,6 +42,8 @@ export function snapshotArgs(config: ProducerConfig): string[] {
     '--anonymize',
     '--rules', RULES_PATH_IN_POD,
     '--key-file', KEY_PATH_IN_POD,
+    // The coverage check reads every document (also the CLI default; stated so a default change cannot weaken production).
+    '--check-sample', 'all',
     ...pushgatewayArgs(config.pushgatewayUrl),
   ];
 }

@@ -73,12 +73,3 @@ export function parseSampleSize(text: string): SampleSize {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive number or "all", got "${text}"`);
   return n;
 }
-
-/** A capture stage whose input goes through the coverage check first: a failed check aborts the snapshot before it is published. */
-export function withCoverageCheck<Stage extends { transform: (events: AsyncIterable<ArchiveEvent>) => AsyncIterable<ArchiveEvent> }>(
-  stage: Stage,
-  rules: Rules,
-  options: CheckStageOptions,
-): Stage {
-  return { ...stage, transform: (events: AsyncIterable<ArchiveEvent>) => stage.transform(checkedEvents(events, rules, options)) };
-}

@@ -19,7 +19,7 @@
  */
 import { ExitCode, UserError } from '../errors.js';
 import { ARRAY_ELEMENT, MalformedBsonError, PathTree, walkRawDocument, type PathNode, type RawLeaf, type RawVisitor } from './bson-walk.js';
-import { decideKeys, decideLeaf, type LeafDecision } from './engine.js';
+import { bucketLogicalNames, decideKeys, decideLeaf, type LeafDecision } from './engine.js';
 import { escapeFieldName } from './paths.js';
 import { detectFieldName, detectValue, findPiiSpans, looksLikePersonOrHandle, looksLikePiiKey, type PiiKind } from './pii.js';
 import { BUCKETS_PREFIX, isExcluded, isNamedCollection, type CollectionRules, type Rules } from './rules.js';
@@ -206,7 +206,11 @@ export class CoverageChecker {
         const memo = memoOf(node);
         if (memo.seen) return;
         memo.seen = true;
-        if (state.seen.size < MAX_PATHS * 4) state.seen.add(namesOf(path).join('\0'));
+        if (state.seen.size >= MAX_PATHS * 4) return;
+        const names = namesOf(path);
+        // Bucket paths are listed as the time-series collection's own paths (what its rules name).
+        const logical = isBucketsOfNamed(state) ? bucketLogicalNames(names) : names;
+        if (typeof logical === 'object' && logical !== null) state.seen.add(logical.join('\0'));
       },
       leaf: (leaf) => this.leaf(state, leaf, state.documentIndex),
     };
@@ -279,13 +283,16 @@ export class CoverageChecker {
     if (decision === undefined) {
       const names = (memo.names = namesOf(leaf.path));
       const decisionKey = names.join('\0');
+      const buckets = isBucketsOfNamed(state);
       decision = state.decisions.get(decisionKey);
       if (!decision) {
-        decision = decideLeaf(this.rules, state.entry, names);
+        // Bucket data read with its time-series collection's rules is matched at the paths the engine maps it to.
+        decision = decideLeaf(this.rules, state.entry, names, buckets);
         if (state.decisions.size < MAX_PATHS) state.decisions.set(decisionKey, decision);
       }
       memo.decision = decision;
-      memo.refusedKey = decideKeys(this.rules, state.entry, names)?.treatment === 'refuse';
+      const logical = buckets ? bucketLogicalNames(names) : names;
+      memo.refusedKey = typeof logical === 'object' && logical !== null && decideKeys(this.rules, state.entry, logical)?.treatment === 'refuse';
     }
     if (memo.refusedKey) {
       this.record(state, this.displayOf(memo, leaf), 'refused-field', [], documentIndex);
@@ -373,6 +380,11 @@ export class CoverageChecker {
       finding.documents++;
     }
   }
+}
+
+/** Bucket data read with its time-series collection's rules (not rules naming system.buckets.X itself). */
+function isBucketsOfNamed(state: CollectionState): boolean {
+  return state.entry !== null && state.summary.collection.startsWith(BUCKETS_PREFIX) && state.entry.collection !== state.summary.collection;
 }
 
 function ownerOf(collection: string): string {

@@ -21,7 +21,7 @@ import { BSON, type Document } from 'bson';
 import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
 import { decodeName } from './bson-raw.js';
 import { createTransformContext } from './key.js';
-import { escapeFieldName } from './paths.js';
+import { NameRedactor } from './coverage.js';
 import { looksLikePiiKey } from './pii.js';
 import { BUCKETS_PREFIX, type CollectionRules, type FieldRule, type Rules, type TransformSpec } from './rules.js';
 import { scrubText } from './scrub.js';
@@ -49,16 +49,17 @@ export interface Anonymizer {
   forCollection(collection: string): DocumentAnonymizer | null;
 }
 
-/** A leaf no rule names, under `unnamed_fields: refuse`. `segments` is the path; PII-looking names are already redacted. */
+/**
+ * A leaf no rule names, under `unnamed_fields: refuse`. `segments` is the
+ * path as it may be printed: a name no rule contains is already replaced by
+ * `<unnamed key #n>` (coverage.NameRedactor), since a key can be data.
+ */
 export class UnnamedFieldError extends Error {
   constructor(readonly segments: string[]) {
     super('a field no rule names');
   }
   get path(): string {
-    return this.segments
-      .map((s) => (s === '[]' || s === '<redacted key>' ? s : escapeFieldName(s)))
-      .join('.')
-      .replace(/\.\[\]/g, '[]');
+    return this.segments.join('.').replace(/\.\[\]/g, '[]');
   }
 }
 
@@ -78,8 +79,14 @@ interface RuleNode {
   rule: CompiledRule | null;
   /** For a scalar found where rules name fields below: the first transforming rule beneath. */
   fallback: CompiledRule | null;
-  /** Decimal keys below are structure (a time-series bucket's `data.f.<n>`: one per measurement). */
-  indexKeys?: boolean;
+  /**
+   * Time-series bucket column (`data.<f>`): the value is a document of one
+   * value per measurement, keyed by row index; each value is a value at the
+   * logical node given here (null: a field no rule names).
+   */
+  columnOf?: RuleNode | null;
+  /** For a child no rule names (the columns of a bucket's `data`). */
+  anyChild?: RuleNode;
 }
 
 const MAX_DEPTH = 200;
@@ -89,15 +96,15 @@ type ValueOut = EncodedValue | null | typeof REMOVED;
 export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
   const context = createTransformContext(key);
   const compiled = new Map<string, DocumentAnonymizer | null>();
+  const names = new NameRedactor(rules);
   return {
     forCollection(collection) {
       let anonymizer = compiled.get(collection);
       if (anonymizer === undefined) {
-        const entry =
-          rules.collections.get(collection) ??
-          (collection.startsWith(BUCKETS_PREFIX) ? bucketEntry(collection, rules.collections.get(collection.slice(BUCKETS_PREFIX.length))) : null) ??
-          (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
-        anonymizer = entry ? compileCollection(entry, rules, context) : null;
+        const direct = rules.collections.get(collection);
+        const owner = !direct && collection.startsWith(BUCKETS_PREFIX) ? rules.collections.get(collection.slice(BUCKETS_PREFIX.length)) : undefined;
+        const entry = direct ?? (owner ? { ...owner, collection } : null) ?? (rules.sizeLimits.has(collection) ? emptyEntry(collection) : null);
+        anonymizer = entry ? compileCollection(entry, rules, context, names, owner !== undefined) : null;
         compiled.set(collection, anonymizer);
       }
       return anonymizer;
@@ -106,27 +113,45 @@ export function createAnonymizer(rules: Rules, key: Buffer): Anonymizer {
 }
 
 /**
- * A time-series collection X is stored as buckets: a field f of X's
- * measurements appears as `meta.f`, `control.min.f`, `control.max.f` and
- * `data.f.<n>` (one value per measurement). X's rules are applied there;
- * everything else in a bucket gets the default like any unnamed field.
- * `keep f` keeps every `data.f.<n>` (the measurements), not only `data.f`.
+ * A time-series collection X is stored as buckets, and X's rules (written for
+ * X's documents) are applied at the places a bucket holds X's values:
+ *  - `data.<f>` is a column: one value of f per measurement, keyed by row
+ *    index. Each value is transformed as a value of f (a whole-value
+ *    transform replaces each value, not the column; `keep f` keeps each
+ *    value, and its children are matched like f's); row keys stay, unless
+ *    they are not row numbers.
+ *  - `control.min.<f>` / `control.max.<f>` hold a value of f each (the
+ *    original minimum and maximum): f's rules apply to them like to data.
+ *  - `meta.<f>`: f's rules (the bucket's meta field value).
+ *  - the bucket's `_id` (an ObjectId holding the bucket's start time),
+ *    `control.version` and `control.count` are the bucket format: kept.
+ * Everything else gets the default, like any unnamed field.
  */
-function bucketEntry(collection: string, owner: CollectionRules | undefined): CollectionRules | null {
-  if (!owner) return null;
-  const fields: FieldRule[] = [];
-  for (const field of owner.fields) {
-    const at = (prefix: string[], spec: Partial<TransformSpec> = {}): FieldRule => ({
-      ...field,
-      ...spec,
-      segments: [...prefix.map((name) => ({ name, arrayDepth: 0 })), ...field.segments],
-      path: [...prefix, field.path].join('.'),
-      normalized: [...prefix, field.normalized].join('.'),
-    });
-    fields.push(at(['meta']), at(['control', 'min']), at(['control', 'max']));
-    fields.push(field.keepsValue ? at(['data'], { transform: 'keep_subtree', keepsSubtree: true }) : at(['data']));
+function bucketTree(logical: RuleNode, keep: CompiledRule): RuleNode {
+  const leaf = (rule: CompiledRule | null): RuleNode => ({ children: null, rule, fallback: null });
+  const columns = new Map<string, RuleNode>();
+  for (const [name, node] of logical.children ?? []) columns.set(name, { ...leaf(null), columnOf: node });
+  const tree = (children: [string, RuleNode][]): RuleNode => ({ children: new Map(children), rule: null, fallback: null });
+  return tree([
+    ['_id', leaf(keep)],
+    ['control', tree([['min', logical], ['max', logical], ['version', leaf(keep)], ['count', leaf(keep)]])],
+    ['meta', logical],
+    ['data', { children: columns, rule: null, fallback: null, anyChild: { ...leaf(null), columnOf: null } }],
+  ]);
+}
+
+/** A bucket path as a path of the time-series collection's documents (what decideLeaf matches), or a decision of its own. */
+export function bucketLogicalNames(names: readonly string[]): readonly string[] | 'keep' | null {
+  const [first, second, ...rest] = names;
+  if (first === '_id') return names.length === 1 ? 'keep' : null;
+  if (first === 'control') {
+    if (second === 'version' || second === 'count') return rest.length === 0 ? 'keep' : null;
+    return (second === 'min' || second === 'max') && rest.length > 0 ? rest : null;
   }
-  return { ...owner, collection, fields };
+  if (first === 'meta') return names.length > 1 ? names.slice(1) : null;
+  // data.<f>.<row>...: the row index is not a field name; data.<f> alone (a compressed column) gets the default.
+  if (first === 'data' && second !== undefined && rest.length > 0) return [second, ...rest.slice(1)];
+  return null;
 }
 
 function emptyEntry(collection: string): CollectionRules {
@@ -157,10 +182,11 @@ function compileRule(spec: TransformSpec, elementwise: boolean, context: Transfo
 
 const REFUSE: CompiledRule = { kind: 'refuse', fn: null, elementwise: false, scrub: false, hashKeys: false };
 const MASK_SPEC: TransformSpec = { transform: 'mask', params: {}, keepsValue: false, keepsSubtree: false, scrub: false, keys: null, line: 0 };
+const KEEP_SPEC: TransformSpec = { transform: 'keep', params: {}, keepsValue: true, keepsSubtree: false, scrub: false, keys: null, line: 0 };
 
-function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext): DocumentAnonymizer {
+function compileCollection(entry: CollectionRules, rules: Rules, context: TransformContext, names: NameRedactor, buckets = false): DocumentAnonymizer {
   const defaultRule = entry.default ? compileRule(entry.default, false, context) : rules.unnamedFields === 'refuse' ? REFUSE : compileRule(MASK_SPEC, false, context);
-  const root: RuleNode = { children: null, rule: null, fallback: null };
+  let root: RuleNode = { children: null, rule: null, fallback: null };
   for (const field of entry.fields) {
     let node = root;
     for (const segment of field.segments) {
@@ -174,10 +200,10 @@ function compileCollection(entry: CollectionRules, rules: Rules, context: Transf
     }
     const last = field.segments[field.segments.length - 1];
     node.rule = compileRule(field, (last?.arrayDepth ?? 0) > 0, context);
-    if (isBucketDataPath(entry.collection, field.segments.map((segment) => segment.name))) node.indexKeys = true;
   }
   setFallbacks(root);
-  const walker = new Walker(context, defaultRule, namedCollections(rules));
+  if (buckets) root = bucketTree(root, compileRule(KEEP_SPEC, false, context));
+  const walker = new Walker(context, defaultRule, namedCollections(rules), names);
   const anonymize = (bytes: Buffer): Buffer => {
     if (bytes.length < 5 || bytes.readInt32LE(0) !== bytes.length || bytes[bytes.length - 1] !== 0) {
       throw new UndecodableDocumentError('the document length does not match its bytes');
@@ -221,12 +247,7 @@ const MAX_LINEAR_NAMES = 16;
 /** Names drivers and the application give meaning to (ids, DBRef parts): schema wherever they appear; their values are still masked. */
 const STRUCTURAL_KEYS = new Set(['_id', '$ref', '$id', '$db']);
 const KEY_MEMO_ENTRIES = 4096;
-const INDEX_KEY = /^(?:0|[1-9][0-9]{0,8})$/;
 
-/** `data.<f>` of a time-series bucket collection: its keys are measurement indexes. */
-function isBucketDataPath(collection: string, names: readonly string[]): boolean {
-  return collection.startsWith(BUCKETS_PREFIX) && names.length === 2 && names[0] === 'data';
-}
 
 class Walker {
   private readonly keyMemo = new Map<string, boolean>();
@@ -236,6 +257,8 @@ class Walker {
     private readonly defaultRule: CompiledRule,
     /** Collection names a DBRef's `$ref` may keep: only names the rules already publish. */
     private readonly refTargets: ReadonlySet<string> = new Set(),
+    /** Prints path segments in errors: only names the rules contain. */
+    private readonly names: NameRedactor | null = null,
   ) {}
 
   /**
@@ -252,13 +275,15 @@ class Walker {
     hashKeys: boolean,
     depth: number,
     elementRule: CompiledRule | null = null,
+    /** A bucket column: elements keep their row-number keys. */
+    rowKeys = false,
   ): Buffer | null {
     if (depth > MAX_DEPTH) throw new UndecodableDocumentError(`nested deeper than ${MAX_DEPTH} levels`);
     try {
-      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, null);
+      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, null, rowKeys);
     } catch (error) {
       if (!(error instanceof DuplicateKeys)) throw error;
-      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, earlierDuplicates(bytes, start, end));
+      return this.level(bytes, start, end, node, inherited, hashKeys, depth, elementRule, earlierDuplicates(bytes, start, end), rowKeys);
     }
   }
 
@@ -273,6 +298,7 @@ class Walker {
     /** Non-null for an array: the rule at the array's path, which applies to each element. */
     elementRule: CompiledRule | null,
     drop: Set<number> | null,
+    rowKeys = false,
   ): Buffer | null {
     let parts: Buffer[] | null = null;
     let copied = start + 4;
@@ -311,7 +337,10 @@ class Walker {
           const scalar = type !== T.document && type !== T.array;
           const rule = scalar && node && !node.rule && node.fallback ? node.fallback : elementRule;
           out = this.value(bytes, type, valueStart, valueEnd, rule, node, inherited, false, depth);
-          if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
+          if (rowKeys) {
+            // A removed value just leaves its row out of the column; a key that is not a row number is data.
+            if (out !== REMOVED && !isRowNumber(bytes, nameStart, nameEnd)) newName = `key-${hexPrefix(this.context.mac('key', bytes.toString('utf8', nameStart, nameEnd)), 24)}`;
+          } else if (out !== REMOVED && !isIndexName(bytes, nameStart, nameEnd, outIndex)) newName = String(outIndex);
         } else {
           name = decodeName(bytes, nameStart, nameEnd);
           if (drop === null) {
@@ -326,13 +355,13 @@ class Walker {
               if (names.length > MAX_LINEAR_NAMES) nameSet = new Set(names);
             }
           }
-          const child = node?.children?.get(name) ?? null;
+          const child = node?.children?.get(name) ?? node?.anyChild ?? null;
           const isId: IdPosition = (name === '_id' || name === '$id') && !child ? (depth === 0 && name === '_id' ? 'top' : 'nested') : false;
           // The allow-list applies to keys too: a key no rule names is data (a map keyed by emails, logins,
           // names...), not schema, since no detector can recognise every personal key. It is published only
           // under a keep_subtree (or a keeping default); otherwise it gets a keyed pseudonym, or the run is refused.
           // Top-level names are the collection's schema (the application's properties), published as they are.
-          const keyFate = hashKeys ? 'pseudonym' : child || depth === 0 || STRUCTURAL_KEYS.has(name) || (node?.indexKeys && INDEX_KEY.test(name)) ? 'keep' : keyTreatment(inherited.kind, this.defaultRule.kind);
+          const keyFate = hashKeys ? 'pseudonym' : child || depth === 0 || STRUCTURAL_KEYS.has(name) ? 'keep' : keyTreatment(inherited.kind, this.defaultRule.kind);
           if (keyFate === 'refuse') throw new UnnamedFieldError([]);
           if (child?.rule) {
             out = this.value(bytes, type, valueStart, valueEnd, child.rule, child, inherited, isId, depth);
@@ -347,7 +376,7 @@ class Walker {
           }
           if (out !== REMOVED) {
             if (keyFate === 'pseudonym') newName = `key-${hexPrefix(this.context.mac('key', name), 24)}`;
-            else if (!child && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
+            else if ((!child || child.columnOf === null) && this.looksPersonal(name, bytes, nameStart, nameEnd)) newName = `masked-${hexPrefix(this.context.mac('mask', name), 16)}`;
           }
         }
 
@@ -368,7 +397,7 @@ class Walker {
         pos = valueEnd;
       }
     } catch (error) {
-      if (error instanceof UnnamedFieldError) error.segments.unshift(!elementRule && !node?.children?.has(name) && !STRUCTURAL_KEYS.has(name) ? '<redacted key>' : this.safeName(name));
+      if (error instanceof UnnamedFieldError) error.segments.unshift(elementRule ? '[]' : this.names ? this.names.segment(name) : '<unnamed key>');
       throw error;
     }
     if (pos !== last) throw new UndecodableDocumentError('a document does not end where its length says');
@@ -385,6 +414,11 @@ class Walker {
 
   /** What `rule` does to one value (at rule-tree `node`, unnamed children getting `inherited`). */
   private value(bytes: Buffer, type: number, start: number, end: number, rule: CompiledRule, node: RuleNode | null, inherited: CompiledRule, isId: IdPosition, depth: number): ValueOut {
+    if (node?.columnOf !== undefined && type === T.document) {
+      const logical = node.columnOf;
+      const walked = this.document(bytes, start, end, logical, inherited, false, depth + 1, logical?.rule ?? inherited, true);
+      return walked ? { type, bytes: walked } : null;
+    }
     // A container at a path that only has rules below it is walked, never replaced by what unnamed values get.
     const walkOnly = node !== null && node.rule === null && (type === T.document || type === T.array);
     if (rule.kind === 'whole' && !walkOnly && !(rule.elementwise && type === T.array)) {
@@ -457,10 +491,6 @@ class Walker {
     return personal;
   }
 
-  private safeName(name: string): string {
-    return name === '[]' || !looksLikePiiKey(name) ? name : '<redacted key>';
-  }
-
   /** The default rule, for callers outside a document walk (the JavaScript mask). */
   get fallbackRule(): CompiledRule {
     return this.defaultRule;
@@ -495,6 +525,12 @@ function hasDuplicateNames(bytes: Buffer, start: number, end: number): boolean {
     pos = nameEnd + 1 + size;
   }
   return false;
+}
+
+function isRowNumber(bytes: Buffer, start: number, end: number): boolean {
+  if (end <= start || end - start > 9 || (bytes[start] === 48 && end - start > 1)) return false;
+  for (let i = start; i < end; i++) if (bytes[i]! < 48 || bytes[i]! > 57) return false;
+  return true;
 }
 
 /** Ordinals of elements whose key appears again later in the same document. */
@@ -574,7 +610,14 @@ export type LeafDecision =
  * array elements left out (arrays are transparent, as in rule paths).
  * `entry` null (a collection named only by a size limit) means no field rules.
  */
-export function decideLeaf(rules: Rules, entry: CollectionRules | null, names: readonly string[]): LeafDecision {
+export function decideLeaf(rules: Rules, entry: CollectionRules | null, names: readonly string[], buckets = false): LeafDecision {
+  if (buckets) {
+    // system.buckets.X read with X's rules: match the path X's documents have (see bucketTree).
+    const logical = bucketLogicalNames(names);
+    if (logical === 'keep') return { kind: 'keep', rule: { ...KEEP_SPEC, path: names.join('.'), normalized: names.join('.'), segments: names.map((name) => ({ name, arrayDepth: 0 })) } };
+    if (logical === null) return { kind: 'default', spec: entry?.default ?? null, unnamedFields: rules.unnamedFields };
+    names = logical;
+  }
   const fallbackDecision: LeafDecision = { kind: 'default', spec: entry?.default ?? null, unnamedFields: rules.unnamedFields };
   let inherited: LeafDecision = fallbackDecision;
   let candidates = entry?.fields ?? [];
@@ -631,7 +674,6 @@ export function decideKeys(rules: Rules, entry: CollectionRules | null, names: r
     if (hashed) return { index: depth, treatment: 'pseudonym' };
     if (candidates.length === 0) {
       if (depth === 0 || STRUCTURAL_KEYS.has(name)) continue;
-      if (entry && depth === 2 && INDEX_KEY.test(name) && isBucketDataPath(entry.collection, names.slice(0, 2)) && (entry.fields.some((rule) => rule.segments.length === 2 && rule.segments[0]!.name === 'data' && rule.segments[1]!.name === names[1]))) continue;
       const treatment = keyTreatment(inherited, defaultKind);
       if (treatment !== 'keep') return { index: depth, treatment };
       continue;

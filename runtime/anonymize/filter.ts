@@ -15,10 +15,12 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
 import { checkedEvents, type SampleSize } from './check-stage.js';
+import { NameRedactor } from './coverage.js';
 import { ArchiveFormatError } from '../archive/errors.js';
 import { UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decideLeaf, type DocumentAnonymizer } from './engine.js';
 import { createTransformContext } from './key.js';
 import { scrubCollectionMetadata } from './metadata-scrub.js';
+import { viewScopeOf } from './view-scrub.js';
 import { keyedOrder } from './order.js';
 import { BUCKETS_PREFIX, isExcluded, type Rules } from './rules.js';
 import { SubsetRun, type SubsetState } from '../subset/subset-run.js';
@@ -73,6 +75,10 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
   const modes = new Map<string, Mode>();
   const subsets = new SubsetRun(rules, logger, options.tempDir);
   const counters = new Map<string, number>();
+  // Messages name only collections the rules name: a collection name can be data too.
+  const names = new NameRedactor(rules);
+  const shown = (db: string, collection: string) => `${db}.${names.collection(collection)}`;
+  const viewScope = anonymizer ? viewScopeOf(rules, anonymizer) : null;
 
   const keepsCollection = (collection: string) => !isExcluded(rules, collection) && (wanted === null || wanted.has(collection));
 
@@ -112,15 +118,18 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
   const anonymizingMode = (db: string, collection: string): Mode => {
     const owner = collection.startsWith(BUCKETS_PREFIX) ? collection.slice(BUCKETS_PREFIX.length) : collection;
     if (!keepsCollection(owner) || !keepsCollection(collection)) return { kind: 'drop' };
-    const doc = anonymizer!.forCollection(collection) ?? anonymizer!.forCollection(collection === owner ? `${BUCKETS_PREFIX}${owner}` : owner);
+    const doc = namesExplicitly(db, collection) ? (anonymizer!.forCollection(collection) ?? anonymizer!.forCollection(collection === owner ? `${BUCKETS_PREFIX}${owner}` : owner)) : null;
     if (!doc) {
       // Not in the prelude (so never refused there), or `unnamed_collections: drop`.
-      if (rules.unnamedCollections === 'refuse') throw unnamedCollectionsError([`${db}.${collection}`], rules);
-      logger.warn(`${db}.${collection} is not named by the rules; it is left out (unnamed_collections: drop)`);
+      if (rules.unnamedCollections === 'refuse') throw unnamedCollectionsError([shown(db, collection)], rules);
+      logger.warn(`${shown(db, collection)} is not named by the rules; it is left out (unnamed_collections: drop)`);
       return { kind: 'drop' };
     }
     return { kind: 'transform', anonymizer: doc };
   };
+
+  /** A view is copied only when named under `rules` (a size limit cannot make a view safe). */
+  const namesExplicitly = (db: string, collection: string) => preludeTypes.get(`${db}.${collection}`) !== 'view' || rules.collections.has(collection);
 
   /** With a key: refuses (or drops) every prelude entry the rules do not name, all at once. */
   const checkPrelude = (namespaces: NamespaceMetadata[]) => {
@@ -129,8 +138,10 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
     for (const n of namespaces) {
       preludeTypes.set(`${n.db}.${n.collection}`, n.type);
       if (!keepsCollection(n.collection)) continue;
-      const named = anonymizer.forCollection(n.collection) ?? (n.type === 'timeseries' ? anonymizer.forCollection(`${BUCKETS_PREFIX}${n.collection}`) : null);
-      if (!named) unnamed.push(`${n.db}.${n.collection}${n.type && n.type !== 'collection' ? ` (${KNOWN_TYPES.has(n.type) ? n.type : `unknown type "${n.type}"`})` : ''}`);
+      const named =
+        namesExplicitly(n.db, n.collection) &&
+        (anonymizer.forCollection(n.collection) ?? (n.type === 'timeseries' ? anonymizer.forCollection(`${BUCKETS_PREFIX}${n.collection}`) : null));
+      if (!named) unnamed.push(`${shown(n.db, n.collection)}${n.type && n.type !== 'collection' ? ` (${KNOWN_TYPES.has(n.type) ? n.type : 'a type the engine does not know'})` : ''}`);
     }
     if (unnamed.length === 0) return;
     if (rules.unnamedCollections === 'refuse') throw unnamedCollectionsError(unnamed, rules);
@@ -147,12 +158,16 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
       const entry = rules.collections.get(n.collection) ?? rules.collections.get(owner) ?? null;
       const metadata = scrubCollectionMetadata(n.metadata, doc, metadataContext, `${n.db}.${n.collection}`, {
         isNamedPath: (path) => decideLeaf(rules, entry, path.split('.')).kind !== 'default',
-        onDroppedIndexes: (count) => logger.warn(`${n.db}.${n.collection}: ${count} index(es) on fields the rules do not name are left out of the anonymized copy`),
+        onDroppedIndexes: (count) => logger.warn(`${shown(n.db, n.collection)}: ${count} index(es) on fields the rules do not name are left out of the anonymized copy`),
+        isTransformedPath: (collection, path) => decideLeaf(rules, rules.collections.get(collection) ?? null, path.split('.')).kind === 'transform',
+        ...(viewScope ? { view: viewScope } : {}),
       });
-      return { ...n, metadata };
+      // A type the engine does not know is text from the input; the entry was treated as a collection.
+      return { ...n, metadata, type: KNOWN_TYPES.has(n.type) ? n.type : 'collection' };
     } catch (error) {
       if (error instanceof ArchiveFormatError) {
-        throw new UserError(`${n.db}.${n.collection}: its collection metadata cannot be parsed (${error.message}); refusing to copy it un-scrubbed`, {
+        // Not the parser's message: it can quote a value from the metadata.
+        throw new UserError(`${shown(n.db, n.collection)}: its collection metadata cannot be parsed; refusing to copy it un-scrubbed`, {
           hint: 'the archive is damaged or not a mongodump archive; take a new snapshot',
           exitCode: ExitCode.corrupt,
         });
@@ -171,19 +186,20 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
 
   const transformBatch = (db: string, collection: string, documents: Buffer[], doc: DocumentAnonymizer): Buffer[] => {
     const ns = `${db}.${collection}`;
+    const where = shown(db, collection);
     let index = counters.get(ns) ?? 0;
     const out = documents.map((bytes) => {
       try {
         return anonymizeBytes(bytes, doc);
       } catch (error) {
         if (error instanceof UnnamedFieldError) {
-          throw new UserError(`${ns}: field ${error.path} (document #${index}) is not named by any rule, and the rules say unnamed_fields: refuse`, {
+          throw new UserError(`${where}: field ${error.path} (document #${index}) is not named by any rule, and the rules say unnamed_fields: refuse`, {
             hint: `add a rule for it under rules.${collection}.fields in ${rules.fileName} (a transform, or keep with a reason), or give ${collection} a default`,
             exitCode: ExitCode.refused,
           });
         }
         if (error instanceof UndecodableDocumentError) {
-          throw new UserError(`${ns}: document #${index} cannot be decoded (${error.message}); refusing to pass it on un-anonymized`, {
+          throw new UserError(`${where}: document #${index} cannot be decoded (${error.message}); refusing to pass it on un-anonymized`, {
             hint: 'the archive is damaged or not a mongodump archive; take a new snapshot',
             exitCode: ExitCode.corrupt,
           });
@@ -204,7 +220,7 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
         const kept = event.namespaces.filter((n) => modeOf(n.db, n.collection).kind !== 'drop');
         if (wanted) {
           for (const name of wanted) {
-            if (!event.namespaces.some((n) => n.collection === name)) logger.warn(`collection ${name} was asked for but is not in the archive`);
+            if (!event.namespaces.some((n) => n.collection === name)) logger.warn(`collection ${names.collection(name)} was asked for but is not in the archive`);
           }
         }
         planSubsets(kept);
@@ -246,7 +262,7 @@ async function* filterArchive(events: AsyncIterable<ArchiveEvent>, options: Anon
 
 function unnamedCollectionsError(namespaces: string[], rules: Rules): UserError {
   return new UserError(`${namespaces.length} collection(s) are not named by the rules, so nothing says how to anonymize them: ${namespaces.join(', ')}`, {
-    hint: `name each under rules: in ${rules.fileName} (fields, or a default such as { transform: mask }), list it under exclusions, or set unnamed_collections: drop`,
+    hint: `name each under rules: in ${rules.fileName} (fields, or a default such as { transform: mask }), list it under exclusions, or set unnamed_collections: drop; names no rule contains are shown as <unnamed collection #n> (\`syrf-db rules check --show-unnamed-names\` prints them on a trusted terminal)`,
     exitCode: ExitCode.refused,
   });
 }

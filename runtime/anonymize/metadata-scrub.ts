@@ -11,22 +11,24 @@
  *  - validators, storage engine options, comments... are dropped: collection
  *    options come from a short allow-list (capped, size, max, collation
  *    locale, time-series fields the rules name);
- *  - view pipelines keep their structure, field references and identifier
- *    arguments, while every other string literal is masked.
+ *  - view pipelines are rebuilt from an allow-list (view-scrub.ts): no
+ *    literal of the original survives.
  */
-import { BSON, Binary, Double, Int32, Long, type Document } from 'bson';
+import { BSON, Double, Int32, Long, type Document } from 'bson';
 import { buildCollectionMetadata, parseCollectionMetadata, type IndexSpec } from '../archive/metadata.js';
 import { DECODE_OPTIONS } from './bson-raw.js';
 import type { DocumentAnonymizer } from './engine.js';
 import { compileTransform } from './engine.js';
 import type { TransformContext, ValueTransform } from './transforms/types.js';
 import { hexPrefix, isSubdocument } from './transforms/values.js';
+import { scrubViewPipeline } from './view-scrub.js';
 
-const PIPELINE_IDENTIFIERS = new Set(['from', 'localField', 'foreignField', 'as', 'path', 'includeArrayIndex', 'connectFromField', 'connectToField', 'coll', 'db', 'into', 'on']);
 const BSON_TYPE_NAMES = new Set(['double', 'string', 'object', 'array', 'binData', 'objectId', 'bool', 'date', 'null', 'regex', 'int', 'timestamp', 'long', 'decimal', 'number', 'minKey', 'maxKey']);
 const VALUE_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte']);
 const LIST_OPERATORS = new Set(['$in', '$nin']);
 const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor']);
+const METADATA_TYPES = new Set(['', 'collection', 'view', 'timeseries']);
+const FILTER_OPERATORS = new Set([...VALUE_OPERATORS, ...LIST_OPERATORS, '$exists', '$type']);
 
 /** Locales a collation may name: a fixed list, so a locale string can carry nothing else. */
 const LOCALES = new Set(['simple', 'ar', 'cs', 'da', 'de', 'el', 'en', 'en_US', 'en_GB', 'es', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'ko', 'nb', 'nl', 'pl', 'pt', 'ro', 'ru', 'sv', 'tr', 'uk', 'zh']);
@@ -40,6 +42,23 @@ export interface MetadataScrubOptions {
   isNamedPath: (path: string) => boolean;
   /** Called with the number of indexes left out because they reference paths the rules do not name. */
   onDroppedIndexes?: (count: number) => void;
+  /**
+   * True when the rules transform the value at this dotted path of that
+   * collection (not keep, keep_subtree or a default): only such values may
+   * be published as the rules make them; every other literal is masked.
+   * Absent: every literal is masked.
+   */
+  isTransformedPath?: (collection: string, path: string) => boolean;
+  /**
+   * For a view: which names the rules publish, and the anonymizer of the
+   * collections its stages read. Without it, every name but `_id` in the
+   * pipeline is replaced and every compared value masked.
+   */
+  view?: {
+    isNamedSegment: (name: string) => boolean;
+    isNamedCollection: (name: string) => boolean;
+    anonymizerFor: (collection: string) => DocumentAnonymizer | null;
+  };
 }
 
 /**
@@ -51,12 +70,15 @@ export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAn
   const parsed = parseCollectionMetadata(metadata, { namespace });
   const mask = compileTransform({ transform: 'mask', params: {} }, context);
   const named = (path: string) => path === '_id' || scrub.isNamedPath(path);
+  const transformed = scrub.isTransformedPath ?? (() => false);
+  const throughRules = (path: string, value: unknown, anonymizer: DocumentAnonymizer) =>
+    (transformed(anonymizer.collection, path) ? transformedValue(path, value, anonymizer) : undefined) ?? mask(value);
 
   const usedNames = new Set<string>();
   let dropped = 0;
   const indexes: IndexSpec[] = [];
   for (const index of parsed.indexes) {
-    const out = safeIndex(index, named, anonymizer, mask);
+    const out = safeIndex(index, named, anonymizer, mask, throughRules);
     if (!out) {
       dropped++;
       continue;
@@ -77,14 +99,17 @@ export function scrubCollectionMetadata(metadata: string, anonymizer: DocumentAn
   const timeseries = safeTimeseries(given.timeseries, named);
   if (timeseries) options.timeseries = timeseries;
   if (parsed.type === 'view' && typeof given.viewOn === 'string') {
-    // Reached only for a view the rules name; its pipeline keeps structure and field references only.
-    options.viewOn = given.viewOn;
-    options.pipeline = scrubPipeline(given.pipeline ?? [], mask);
+    // Reached only for a view the rules name; its pipeline is rebuilt so that no literal survives.
+    const view = scrub.view ?? { isNamedSegment: (name: string) => name === '_id', isNamedCollection: () => false, anonymizerFor: () => null };
+    const scope = { ...view, throughRules, mask, context };
+    options.viewOn = view.isNamedCollection(given.viewOn) ? given.viewOn : `f${hexPrefix(context.mac('view:name', given.viewOn), 16)}`;
+    options.pipeline = scrubViewPipeline(given.pipeline ?? [], given.viewOn, scope);
   }
   const collection = namespace.slice(namespace.indexOf('.') + 1);
   return buildCollectionMetadata({
     collectionName: collection,
-    type: parsed.type,
+    // A type this list does not know is text from the input; the engine treated the entry as a collection.
+    type: METADATA_TYPES.has(parsed.type) ? parsed.type : 'collection',
     options,
     indexes,
     ...(parsed.uuid ? { uuid: hexPrefix(context.mac('metadata:uuid', namespace), 32) } : {}),
@@ -95,7 +120,9 @@ function isNumber(value: unknown): boolean {
   return typeof value === 'number' || value instanceof Int32 || value instanceof Double || value instanceof Long;
 }
 
-function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymizer: DocumentAnonymizer, mask: ValueTransform): Document | null {
+type ThroughRules = (path: string, value: unknown, anonymizer: DocumentAnonymizer) => unknown;
+
+function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymizer: DocumentAnonymizer, mask: ValueTransform, throughRules: ThroughRules): Document | null {
   const given = index as unknown as Document;
   const key = given.key;
   if (!isSubdocument(key) || Object.keys(key).length === 0) return null;
@@ -121,7 +148,7 @@ function safeIndex(index: IndexSpec, named: (path: string) => boolean, anonymize
   if (collation) out.collation = collation;
   if (given.partialFilterExpression !== undefined) {
     if (!isSubdocument(given.partialFilterExpression) || !filterPathsNamed(given.partialFilterExpression, named)) return null;
-    out.partialFilterExpression = scrubFilter(given.partialFilterExpression, anonymizer, mask);
+    out.partialFilterExpression = scrubFilter(given.partialFilterExpression, anonymizer, mask, throughRules);
   }
   return out;
 }
@@ -142,12 +169,19 @@ function safeTimeseries(value: unknown, named: (path: string) => boolean): Docum
   return out;
 }
 
-/** Every field a partial filter names (through $and/$or/$nor) is a path the rules name. */
+/**
+ * Every field a partial filter names (through $and/$or/$nor) is a path the
+ * rules name, and every operator is one whose operand scrubFilter places
+ * (MongoDB allows no others in a partial filter): anything else leaves the
+ * index out, so no operator key or operand is copied unexamined.
+ */
 function filterPathsNamed(filter: Document, named: (path: string) => boolean): boolean {
   return Object.entries(filter).every(([field, condition]) => {
     if (LOGICAL_OPERATORS.has(field)) return Array.isArray(condition) && condition.every((clause) => isSubdocument(clause) && filterPathsNamed(clause, named));
     if (field.startsWith('$')) return false;
-    return named(field);
+    if (!named(field)) return false;
+    if (isSubdocument(condition) && Object.keys(condition).some((k) => k.startsWith('$'))) return Object.keys(condition).every((op) => FILTER_OPERATORS.has(op));
+    return true;
   });
 }
 
@@ -170,11 +204,11 @@ function uniqueName(name: string, used: Set<string>): string {
 }
 
 /** A query filter whose values went through the collection's rules, path by path. */
-function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: ValueTransform): Document {
+function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: ValueTransform, throughRules: ThroughRules): Document {
   const out: Document = {};
   for (const [field, condition] of Object.entries(filter)) {
     if (LOGICAL_OPERATORS.has(field) && Array.isArray(condition)) {
-      out[field] = condition.map((clause) => (isSubdocument(clause) ? scrubFilter(clause, anonymizer, mask) : mask(clause)));
+      out[field] = condition.map((clause) => (isSubdocument(clause) ? scrubFilter(clause, anonymizer, mask, throughRules) : mask(clause)));
     } else if (field.startsWith('$')) {
       out[field] = mask(condition);
     } else if (isSubdocument(condition) && Object.keys(condition).some((k) => k.startsWith('$'))) {
@@ -182,6 +216,7 @@ function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: Val
       for (const [op, operand] of Object.entries(condition)) {
         if (op === '$exists' && (typeof operand === 'boolean' || isNumber(operand))) ops[op] = operand;
         else if (op === '$type' && (isNumber(operand) || (typeof operand === 'string' && BSON_TYPE_NAMES.has(operand)))) ops[op] = operand;
+        else if (op === '$exists' || op === '$type') ops[op] = true;
         else if (VALUE_OPERATORS.has(op)) ops[op] = throughRules(field, operand, anonymizer);
         else if (LIST_OPERATORS.has(op) && Array.isArray(operand)) ops[op] = operand.map((item) => throughRules(field, item, anonymizer));
         else ops[op] = mask(operand);
@@ -194,26 +229,19 @@ function scrubFilter(filter: Document, anonymizer: DocumentAnonymizer, mask: Val
   return out;
 }
 
-/** What the collection's rules make of `value` stored at the dotted `path`. */
-function throughRules(path: string, value: unknown, anonymizer: DocumentAnonymizer): unknown {
+/**
+ * What the collection's rules make of `value` stored at the dotted `path`,
+ * for a path the rules transform (whole values: no leaf of it is kept).
+ * The byte comparison is a second guard: an unchanged value is masked.
+ */
+function transformedValue(path: string, value: unknown, anonymizer: DocumentAnonymizer): unknown {
   const names = path.split('.');
   let doc: Document = { [names[names.length - 1]!]: value };
   for (let i = names.length - 2; i >= 0; i--) doc = { [names[i]!]: doc };
   const bytes = Buffer.from(BSON.serialize(doc));
-  let out: unknown = BSON.deserialize(anonymizer.anonymize(bytes), DECODE_OPTIONS);
+  const anonymized = anonymizer.anonymize(bytes);
+  if (anonymized.equals(bytes)) return undefined;
+  let out: unknown = BSON.deserialize(anonymized, DECODE_OPTIONS);
   for (const name of names) out = isSubdocument(out) ? out[name] : undefined;
   return out === undefined ? null : out;
-}
-
-/** Structure, `$field` references and identifier arguments kept; every other string masked. */
-function scrubPipeline(value: unknown, mask: ValueTransform, parentKey = ''): unknown {
-  if (typeof value === 'string') return value.startsWith('$') || PIPELINE_IDENTIFIERS.has(parentKey) ? value : mask(value);
-  if (Array.isArray(value)) return value.map((item) => scrubPipeline(item, mask, parentKey));
-  if (isSubdocument(value)) {
-    const out: Document = {};
-    for (const [key, item] of Object.entries(value)) out[key] = scrubPipeline(item, mask, key);
-    return out;
-  }
-  if (value instanceof Binary || value instanceof Date) return mask(value);
-  return value;
 }

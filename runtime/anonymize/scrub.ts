@@ -6,6 +6,7 @@
  * one `hash_email` gives the field holding it).
  */
 import { findPiiSpans, mayHoldFinding, type PiiKind } from './pii.js';
+import { scrubProseNames } from './prose-names.js';
 import { pseudonymousEmail } from './transforms/hash-email.js';
 import type { TransformContext } from './transforms/types.js';
 import { hexPrefix } from './transforms/values.js';
@@ -13,8 +14,13 @@ import { hexPrefix } from './transforms/values.js';
 /** The detector's own shortcut, re-exported for callers that test text before scrubbing it. */
 export { mayHoldFinding };
 
-/** `text` with every finding replaced; the same string object when there is none. */
+/** `text` with every finding and every introduced person name (prose-names.ts) replaced; the same string object when there is none. */
 export function scrubText(text: string, context: TransformContext): string {
+  return scrubProseNames(scrubPii(text, context), context);
+}
+
+/** findPiiSpans applies the detector's own shortcut (text that cannot hold a finding) first. */
+function scrubPii(text: string, context: TransformContext): string {
   const spans = findPiiSpans(text);
   if (spans.length === 0) return text;
   let out = '';

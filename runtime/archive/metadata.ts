@@ -61,7 +61,8 @@ export function parseCollectionMetadata(json: string, context: { namespace?: str
   try {
     parsed = EJSON.parse(json, { relaxed: false });
   } catch (error) {
-    throw fail(`is not valid Extended JSON: ${(error as Error).message}`, error);
+    // Not the library's message: it quotes the offending value, which can be data.
+    throw fail('is not valid Extended JSON', error);
   }
   if (!isPlainDocument(parsed)) throw fail('is not a JSON object');
   const { options = {}, indexes = [], uuid, collectionName = '', type = '' } = parsed;

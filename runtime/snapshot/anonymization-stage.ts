@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../ops/log.js';
-import { anonymizeArchive } from '../anonymize/filter.js';
+import { NameRedactor } from '../anonymize/coverage.js';
+import { anonymizeArchive, type AnonymizeOptions } from '../anonymize/filter.js';
 import type { Rules } from '../anonymize/rules.js';
 import type { AnonymizationStage } from './take.js';
 
@@ -14,11 +15,14 @@ export function keyFingerprint(key: Buffer): string {
  * every document (size limits are a preview concern, applied at restore,
  * so staging can still get the whole database).
  */
-export function captureAnonymization(rules: Rules, key: Buffer, logger: Logger): AnonymizationStage {
+export function captureAnonymization(rules: Rules, key: Buffer, logger: Logger, check: AnonymizeOptions['check'] = {}): AnonymizationStage {
+  const names = new NameRedactor(rules);
   return {
-    transform: (events) => anonymizeArchive(events, { rules, key, applySizeLimits: false, logger }),
+    // The coverage check runs inside anonymizeArchive (once), with the caller's sample size and strictness.
+    transform: (events) => anonymizeArchive(events, { rules, key, applySizeLimits: false, logger, check }),
     rulesSha256: rules.sha256,
     keyFingerprint: keyFingerprint(key),
     sizeLimitsApplied: false,
+    publicName: (collection) => names.collection(collection),
   };
 }

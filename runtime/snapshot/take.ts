@@ -28,6 +28,8 @@ export interface AnonymizationStage {
   rulesSha256: string;
   keyFingerprint: string;
   sizeLimitsApplied: boolean;
+  /** How the manifest may name a collection (a name no rule contains can be data): e.g. `<unnamed collection #1>`. */
+  publicName?: (collection: string) => string;
 }
 
 export interface TakeSnapshotOptions {
@@ -70,8 +72,9 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Manife
   const version = await serverVersion(options.client);
   logger.info(`snapshot ${id}: ${plan.collections.length} collections from ${options.db}`, {
     snapshot: id,
-    collections: plan.collections.map((c) => c.name),
-    excluded: plan.excluded,
+    // An anonymizing run names only collections the rules contain (a collection name can be data).
+    collections: plan.collections.map((c) => options.anonymization?.publicName?.(c.name) ?? c.name),
+    excluded: plan.excluded.map((name) => options.anonymization?.publicName?.(name) ?? name),
   });
 
   // Before anything is written: of two runs with this id, only the claimant goes on.
@@ -220,7 +223,9 @@ function buildManifest(input: {
       };
     }),
     // Collections the anonymizer dropped are as excluded as the ones never read.
-    excludedCollections: [...new Set([...input.excluded, ...input.planned.filter((name) => !written.has(name))])].sort(),
+    excludedCollections: [
+      ...new Set([...input.excluded, ...input.planned.filter((name) => !written.has(name))].map((name) => options.anonymization?.publicName?.(name) ?? name)),
+    ].sort(),
     anonymization: options.anonymization
       ? {
           anonymized: true,

@@ -168,7 +168,8 @@ export function leakCorpus(options: CorpusOptions): LeakCorpus {
     const doc: Document = { _id: new ObjectId(), Title: `Effect of drug ${i} on infarct volume`, Year: new Int32(1990 + (i % 30)) };
     if (i === rareAt) {
       doc.ReviewerEmail = erin.email;
-      doc.Abstract = `We thank ${erin.email} (tel. ${erin.phone}) for help.`;
+      // Names in prose where the text introduces them (prose-names.ts); a bare name in prose is a documented residual risk.
+      doc.Abstract = `We thank ${erin.email} (tel. ${erin.phone}) for help; samples courtesy of Dr. ${fay.first} ${fay.last}, contact ${fay.first} ${fay.last} <${fay.email}>.`;
       doc.Annotations = [{ Annotator: { Name: `${fay.first} ${fay.last}` }, ReviewerName: erin.last, Score: new Double(0.5) }];
       doc.Name = fay.last;
     }

@@ -13,7 +13,7 @@ export function registerPromoteCommand(program: Command): void {
     .requiredOption('--from <store>', 'gs://BUCKET[/PREFIX] or file://DIR')
     .action(async (requested: string, opts: { from: string }) => {
       const store = openStore(opts.from);
-      if (requested === 'latest') throw new UserError('promote needs a dated snapshot id, not "latest"', { exitCode: 2 });
+      if (requested === 'latest') throw new UserError('promote needs a dated snapshot id, not "latest"', { exitCode: ExitCode.usage });
       const id = await resolveSnapshotId(store, requested);
       const result = await verifySnapshot(store, id, await loadManifest(store, id));
       if (!result.ok) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import { connectMongo } from '../../mongo/connect.js';
 import { openStore } from '../../store/open.js';
 import { takeSnapshot } from '../../snapshot/take.js';
@@ -12,8 +12,10 @@ import { isExcluded, loadRules } from '../../anonymize/rules.js';
 import { loadAnonymizationKey } from '../../anonymize/key.js';
 import { captureAnonymization } from '../../snapshot/anonymization-stage.js';
 import { ALLOW_UNSIGNED_ENV, checkSigningRequirement, loadSigningKey, SIGNING_KEY_ENV, unsignedAllowedByEnv } from '../../snapshot/signature.js';
-import { parseSampleSize, withCoverageCheck, type SampleSize } from '../../anonymize/check-stage.js';
+import { parseSampleSize, type SampleSize } from '../../anonymize/check-stage.js';
 import { InvalidArgumentError } from 'commander';
+import { failureReason } from '../../ops/reporting.js';
+import { defaultSnapshotId, isSnapshotId } from '../../store/layout.js';
 
 function sampleOption(value: string): SampleSize {
   try {
@@ -22,8 +24,6 @@ function sampleOption(value: string): SampleSize {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
-import { failureReason } from '../../ops/reporting.js';
-import { defaultSnapshotId, isSnapshotId } from '../../store/layout.js';
 
 interface SnapshotOptions {
   uri?: string;
@@ -68,9 +68,9 @@ export function registerSnapshotCommand(program: Command): void {
     .action(async (opts: SnapshotCliOptions, cmd: Command) => {
       const logger = loggerFor(cmd);
       const mongoUri = mongoUriOption(opts.uri);
-      if (opts.gzipLevel < 1 || opts.gzipLevel > 9) throw new UserError('--gzip-level must be 1-9', { exitCode: 2 });
+      if (opts.gzipLevel < 1 || opts.gzipLevel > 9) throw new UserError('--gzip-level must be 1-9', { exitCode: ExitCode.usage });
       if (opts.anonymize && !opts.rules) {
-        throw new UserError('--anonymize needs --rules FILE', { hint: 'pass --rules rules/anonymization-rules.yaml', exitCode: 2 });
+        throw new UserError('--anonymize needs --rules FILE', { hint: 'pass --rules rules/anonymization-rules.yaml', exitCode: ExitCode.usage });
       }
       const rules = opts.rules ? await loadRules(opts.rules) : undefined;
       // Fail before touching the database when the key is missing.
@@ -130,7 +130,7 @@ export function registerSnapshotCommand(program: Command): void {
             ...(signingKey ? { signingKey } : {}),
             allowUnsigned,
             isExcluded: isExcludedCollection,
-            ...(rules && key ? { anonymization: withCoverageCheck(captureAnonymization(rules, key, logger), rules, { sample: opts.checkSample, strict: opts.strict === true, logger }) } : {}),
+            ...(rules && key ? { anonymization: captureAnonymization(rules, key, logger, { sample: opts.checkSample, strict: opts.strict === true }) } : {}),
             parallelCollections: opts.parallel,
             gzipLevel: opts.gzipLevel,
             schemaVersionField: opts.schemaVersionField,

@@ -135,7 +135,23 @@ describe('keep names one path; keep_subtree names a subtree (leak 7)', () => {
     })();
     expect(error).toBeInstanceOf(UnnamedFieldError);
     // Extra is a key no rule names: refused (and not printed) before its value is reached.
-    expect((error as UnnamedFieldError).path).toBe('Settings.<redacted key>');
+    expect((error as UnnamedFieldError).path).toMatch(/^Settings\.<unnamed key #\d>$/);
+  });
+
+  it('unnamed_fields: refuse prints only names the rules contain: a key that is data but looks like nothing is not printed either', () => {
+    const yaml = 'version: 2\nunnamed_fields: refuse\nrules: { c: { fields: { Settings.Theme: { transform: keep, reason: UI theme } } } }';
+    for (const doc of [{ 'alice.smith@uni.ac.uk': 1 }, { zqjanedoe: { Theme: 'x' } }, { Settings: { Theme: 'x', 'bob jones': 'v' } }]) {
+      let error: unknown = null;
+      try {
+        run(yaml, 'c', bson(doc));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(UnnamedFieldError);
+      const text = `${(error as UnnamedFieldError).path} ${(error as Error).message}`;
+      expect(text).not.toMatch(/alice|zqjanedoe|bob/i);
+      expect(text).toMatch(/<unnamed key #\d>/);
+    }
   });
 
   it('decideLeaf tells the check what the engine does', () => {

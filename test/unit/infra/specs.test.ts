@@ -106,6 +106,7 @@ describe('Kubernetes objects validate against the API schema', () => {
     const pod = spec.spec.jobTemplate.spec?.template.spec;
     expect(pod?.initContainers?.[0]?.args).toContain('snapshot');
     expect(pod?.initContainers?.[0]?.args).toContain('--anonymize');
+    expect(pod?.initContainers?.[0]?.args).toEqual(expect.arrayContaining(['--check-sample', 'all']));
     expect(pod?.containers[0]?.args).toEqual(expect.arrayContaining(['prune', '--daily', '7', '--weekly', '4']));
     for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
       expect(container.securityContext).toMatchObject({
