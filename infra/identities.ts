@@ -42,7 +42,7 @@ export function producerCondition(bucket: string): { title: string; description:
 }
 
 /**
- * Restorers: read the marker and the two files of each snapshot under
+ * Restorers: read the marker and the files of each snapshot under
  * `prod/` (written only by the producer, which always anonymizes), and list
  * `prod/` to resolve ids. Anything else in the bucket stays unreadable.
  */
@@ -50,7 +50,7 @@ export function restorerCondition(bucket: string): { title: string; description:
   const snapshotFiles = SNAPSHOT_OBJECTS.map((file) => `resource.name.endsWith("/${file}")`).join(' || ');
   return {
     title: 'snapshot-restorer-anonymized-objects',
-    description: 'prod/latest.txt and prod/<id>/{dump.gz,manifest.json} only',
+    description: `prod/latest.txt and prod/<id>/{${SNAPSHOT_OBJECTS.join(',')}} only`,
     expression:
       `resource.name == "${objectPath(bucket, LATEST_MARKER)}" || ` +
       `(resource.name.startsWith("${objectPath(bucket, SNAPSHOT_PREFIX)}") && (${snapshotFiles})) || ` +

@@ -8,8 +8,10 @@ export const SNAPSHOT_PREFIX = `${SNAPSHOT_ROOT}/`;
 export const LATEST_KEY = `${SNAPSHOT_ROOT}/latest.txt`;
 export const DUMP_FILE = 'dump.gz';
 export const MANIFEST_FILE = 'manifest.json';
+/** The preview edition: the same snapshot, size-limited once by the producer, read by per-PR restores. */
+export const PREVIEW_FILE = 'preview.gz';
 /** The objects a restorer may read inside a snapshot's directory. */
-export const SNAPSHOT_OBJECTS = [DUMP_FILE, MANIFEST_FILE] as const;
+export const SNAPSHOT_OBJECTS = [DUMP_FILE, MANIFEST_FILE, PREVIEW_FILE] as const;
 
 /** `YYYY-MM-DD`, optionally followed by `-label` (e.g. `2026-01-09-daily`, `2026-01-09-manual-2`). */
 export const SNAPSHOT_ID_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(-[a-z0-9][a-z0-9-]{0,40})?$/;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PREVIEW_FILE } from '../contract/snapshots.js';
 
 /**
  * The table of contents of a collection-addressable archive: where each
@@ -9,8 +10,8 @@ import { z } from 'zod';
  * `system.buckets.` part). The parts are contiguous and in file order:
  * together they are exactly the file.
  */
-/** The preview edition's file, beside dump.gz. */
-export const PREVIEW_FILE = 'preview.gz';
+/** The preview edition's file, beside dump.gz; the contract names it so the restorer's bucket grant includes it. */
+export { PREVIEW_FILE };
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** A stored object's version: GCS generation digits, or the file store's `f:` identity token. */

@@ -39,6 +39,9 @@ export async function writeAddressableArchiveToStore(
   const dir = await createRunTempDir(PARTS_PREFIX, { ...(options.workDir ? { root: options.workDir } : {}), what: 'snapshot part files' });
   const hasher = new HashingStream();
   const body = new PassThrough();
+  // A failure is reported by the writer's or the upload's promise; the store may not be listening on the body
+  // yet when the writer fails first (e.g. the rules refuse the prelude), and an unheard 'error' would crash.
+  body.on('error', () => undefined);
   hasher.on('data', () => faultPoint('snapshot.upload.chunk'));
   hasher.on('error', (error: Error) => body.destroy(error));
   hasher.pipe(body);

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../runtime/ops/log.js';
 import { restoreSnapshot } from '../../runtime/restore/restore.js';
 import { FileStore } from '../../runtime/store/file-store.js';
+import { LATEST_KEY, SNAPSHOT_OBJECTS, SNAPSHOT_PREFIX } from '../../runtime/contract/snapshots.js';
+import { CountingStore } from '../support/counting-store.js';
 import { ADDRESSABLE_SNAPSHOT_ID, ADDRESSABLE_STORE, readAddressableExpected } from '../fixtures/archive/addressable.js';
 import { describeDatabase } from '../fixtures/archive/mongo-tools.js';
 import { connectMongo, tempDir } from '../support/servers.js';
@@ -45,6 +47,30 @@ describe('committed collection-addressable fixtures', () => {
       expect(restored).toEqual(readAddressableExpected()[edition === 'full' ? 'dump' : 'preview']);
     });
   }
+
+  it("a restore reads only objects the restorer's bucket grant lets it read (infra/identities.ts builds the grant from SNAPSHOT_OBJECTS)", async () => {
+    const touched: string[] = [];
+    class RecordingStore extends CountingStore {
+      override readText(key: string): Promise<string> {
+        touched.push(key);
+        return super.readText(key);
+      }
+      override stat(key: string) {
+        touched.push(key);
+        return super.stat(key);
+      }
+    }
+    for (const edition of ['full', 'preview'] as const) {
+      const target = prDb();
+      targets.push(target);
+      const recording = new RecordingStore(new FileStore(store.path));
+      await restoreSnapshot({ store: recording, snapshot: 'latest', client, target, edition, holder: 'e2e', logger: silentLogger });
+      touched.push(...recording.reads.map((read) => read.key));
+    }
+    const granted = (key: string) => key === LATEST_KEY || (key.startsWith(SNAPSHOT_PREFIX) && SNAPSHOT_OBJECTS.some((file) => key.endsWith(`/${file}`)));
+    expect(touched.some((key) => key.endsWith('/preview.gz'))).toBe(true);
+    expect(touched.filter((key) => !granted(key))).toEqual([]);
+  });
 
   it('the preview edition keeps no dangling references: every kept project owner, member and study decision names a kept investigator', () => {
     const { preview } = readAddressableExpected();

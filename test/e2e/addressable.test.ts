@@ -33,14 +33,25 @@ const prDb = () => `syrf_pr_${Math.floor(Math.random() * 1e9)}`;
 /** Copies a snapshot's objects to another store, optionally changing the bytes of one. */
 async function copySnapshot(from: Store, to: Store, change: { file?: string; bytes?: (b: Buffer) => Buffer; manifest?: (m: Manifest) => Manifest } = {}): Promise<void> {
   const keys = snapshotKeys(ID);
+  // Objects first, the manifest last, naming the versions this store gave them (as the producer does).
+  const generations = new Map<string, string>();
+  let manifestBody: Buffer | null = null;
   for (const object of await from.list(keys.dir)) {
     const chunks: Buffer[] = [];
     for await (const chunk of await from.read(object.key)) chunks.push(chunk as Buffer);
     let body: Buffer = Buffer.concat(chunks);
+    if (object.key === keys.manifest) {
+      manifestBody = body;
+      continue;
+    }
     if (change.file && object.key.endsWith(`/${change.file}`) && change.bytes) body = change.bytes(body);
-    if (object.key === keys.manifest && change.manifest) body = Buffer.from(serializeManifest(change.manifest(JSON.parse(body.toString('utf8')) as Manifest)));
-    await to.write(object.key, body);
+    generations.set(object.key.slice(object.key.lastIndexOf('/') + 1), (await to.write(object.key, body)).generation);
   }
+  let copied = JSON.parse(manifestBody!.toString('utf8')) as Manifest;
+  if (copied.archive.generation !== undefined) copied = { ...copied, archive: { ...copied.archive, generation: generations.get('dump.gz')! } };
+  if (copied.preview?.generation !== undefined) copied = { ...copied, preview: { ...copied.preview, generation: generations.get('preview.gz')! } };
+  if (change.manifest) copied = change.manifest(copied);
+  await to.write(keys.manifest, serializeManifest(copied));
   await to.write(LATEST_KEY, formatLatest(ID));
 }
 
@@ -153,7 +164,8 @@ describe('collection-addressable snapshots through FerretDB and fake-gcs-server'
       const old = new FileStore(copy.path);
       const keys = snapshotKeys(ID);
       const written = await writeArchiveToStore(openArchive(await gcs().read(keys.dump)), old, keys.dump);
-      const { toc: _toc, ...archive } = manifest.archive;
+      // Manifests of that time named no object version either.
+      const { toc: _toc, generation: _generation, ...archive } = manifest.archive;
       const { preview: _preview, ...rest } = manifest;
       await old.write(keys.manifest, serializeManifest({ ...rest, archive: { ...archive, sizeBytes: written.sizeBytes, sha256: written.sha256 } }));
       await old.write(LATEST_KEY, formatLatest(ID));

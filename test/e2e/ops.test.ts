@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, writeFile, open as openFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { MongoClient as Client } from 'mongodb';
@@ -64,6 +64,20 @@ async function dataValues(client: MongoClient): Promise<string[]> {
 function expectNoDataValues(body: string, values: string[]): void {
   const lower = body.toLowerCase();
   for (const value of values) expect(lower.includes(value.toLowerCase()), `message contains the data value "${value}"`).toBe(false);
+}
+
+/**
+ * Puts a damaged copy of a stored file in its place and returns how to put the original back. The original
+ * is moved aside, not rewritten, so it comes back as the very version its manifest names (a rewrite would be
+ * a new version, which every later reader rightly refuses).
+ */
+async function damageAside(path: string, damage: (bytes: Buffer) => void): Promise<() => Promise<void>> {
+  const aside = `${path}.aside`;
+  const bytes = await readFile(path);
+  await rename(path, aside);
+  damage(bytes);
+  await writeFile(path, bytes);
+  return () => rename(aside, path);
 }
 
 describe('scheduled staging refresh, drill and notifications (FerretDB + file store)', () => {
@@ -169,10 +183,9 @@ describe('scheduled staging refresh, drill and notifications (FerretDB + file st
   it('refuses a latest snapshot that fails verification (one flipped byte), leaving staging alone', async () => {
     await markStaging();
     const dump = join(storeDir(), 'prod/2026-01-09/dump.gz');
-    const original = await readFile(dump);
-    const damaged = Buffer.from(original);
-    damaged[Math.floor(damaged.length / 2)]! ^= 0x01;
-    await writeFile(dump, damaged);
+    const restoreOriginal = await damageAside(dump, (damaged) => {
+      damaged[Math.floor(damaged.length / 2)]! ^= 0x01;
+    });
     try {
       const result = await cli(['staging-refresh', '--from', store(), '--uri', ferret.url, '--confirm', 'refresh-staging', '--metrics-file', metrics('unverified')]);
       expect(result.code, result.stderr).toBe(3);
@@ -182,7 +195,7 @@ describe('scheduled staging refresh, drill and notifications (FerretDB + file st
       expect(hook.bodies).toHaveLength(1);
       expect(JSON.parse(hook.bodies[0]!).text).toMatch(/refused .*Reason: the latest snapshot failed verification/s);
     } finally {
-      await writeFile(dump, original);
+      await restoreOriginal();
     }
   });
 
@@ -223,12 +236,10 @@ describe('scheduled staging refresh, drill and notifications (FerretDB + file st
 
   it('a failing drill of latest demotes latest to the previous verified snapshot, drops syrf_drill and sends one notification', async () => {
     const dump = join(storeDir(), 'prod/2026-01-09/dump.gz');
-    const original = await readFile(dump);
-    // Same size, one byte different: only the checksum can tell.
-    const handle = await openFile(dump, 'r+');
-    const position = Math.floor(original.length / 2);
-    await handle.write(Buffer.from([original[position]! ^ 0xff]), 0, 1, position);
-    await handle.close();
+    // Same size, one byte different.
+    const restoreOriginal = await damageAside(dump, (damaged) => {
+      damaged[Math.floor(damaged.length / 2)]! ^= 0xff;
+    });
     try {
       const result = await cli(['drill', '--from', store(), '--uri', ferret.url, '--metrics-file', metrics('drill-bad')]);
       expect(result.code, result.stderr).toBe(4);
@@ -244,7 +255,7 @@ describe('scheduled staging refresh, drill and notifications (FerretDB + file st
       expect(message.text).toMatch(/Snapshot: 2026-01-09 .*Reason: the snapshot data is corrupt or does not match its manifest \| latest now: 2026-01-08/);
       expectNoDataValues(hook.bodies[0]!, values);
     } finally {
-      await writeFile(dump, original);
+      await restoreOriginal();
       await writeFile(join(storeDir(), 'prod/latest.txt'), 'prod/2026-01-09\n');
     }
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStore } from '../../runtime/store/file-store.js';
 import { killedByFault, runCli, runCliWithFault, repoRoot } from '../support/cli.js';
 import { seedDataset, type DatasetSummary } from '../support/dataset.js';
 import { connectMongo, isFerretDb, mongodbUri, tempDir, uniqueDbName } from '../support/servers.js';
@@ -240,6 +241,12 @@ describe('restore and clone through the real servers', () => {
         const bytes = await readFile(dump);
         bytes[bytes.length - 20]! ^= 0x01;
         await writeFile(dump, bytes);
+        // Someone who can also rewrite the manifest names the new version: the checksum is what is left to catch it.
+        const manifestPath = join(copy.path, 'prod', '2026-01-10', 'manifest.json');
+        const edited = JSON.parse(await readFile(manifestPath, 'utf8')) as { archive: { generation?: string } };
+        expect(edited.archive.generation).toBeDefined();
+        edited.archive.generation = (await new FileStore(copy.path).stat('prod/2026-01-10/dump.gz'))!.generation;
+        await writeFile(manifestPath, JSON.stringify(edited, null, 2));
         const target = prDb();
         // The full edition: a per-PR restore would read only preview.gz, which this does not touch.
         const result = await runCli(['restore', '--from', url, '--snapshot', '2026-01-10', '--uri', mongodbUri(), '--target', target, '--edition', 'full']);

@@ -80,7 +80,8 @@ describe('snapshot → list → show → verify', () => {
     expect(killedByFault(killed), killed.stderr).toBe(true);
 
     const objects = (await fakeGcsStorage().bucket(bucket).getFiles())[0].map((f) => f.name).sort();
-    expect(objects).toEqual(['prod/2026-04-01/dump.gz', 'prod/2026-04-01/manifest.json', 'prod/latest.txt']);
+    // The killed run left only its claim on the id (ATTEMPT.json), which the next run with that id replaces.
+    expect(objects).toEqual(['prod/2026-04-01/dump.gz', 'prod/2026-04-01/manifest.json', 'prod/2026-04-02/ATTEMPT.json', 'prod/latest.txt']);
     const [latest] = await fakeGcsStorage().bucket(bucket).file('prod/latest.txt').download();
     expect(latest.toString()).toBe('prod/2026-04-01\n');
   });

@@ -82,12 +82,15 @@ describe('IAM conditions', () => {
     );
   });
 
-  it('lets restorers read only latest.txt and snapshot dump/manifest objects', () => {
+  it('lets restorers read only latest.txt and snapshot dump/preview/manifest objects', () => {
     const expression = restorerCondition('syrf-db-snapshots').expression;
     expect(expression).toContain('resource.name == "projects/_/buckets/syrf-db-snapshots/objects/prod/latest.txt"');
     expect(expression).toContain('resource.name.endsWith("/dump.gz")');
     expect(expression).toContain('resource.name.endsWith("/manifest.json")');
+    // Per-PR restores read the preview edition by default.
+    expect(expression).toContain('resource.name.endsWith("/preview.gz")');
     expect(expression).not.toContain('raw/');
+    expect(expression).not.toMatch(/ATTEMPT|FAILED/);
   });
 
   it('builds the Workload Identity member for one namespace/KSA', () => {
