@@ -21,7 +21,7 @@ import { BSON, type Document } from 'bson';
 import { T, UndecodableDocumentError, decodeValue, elementHeader, encodeString, encodeValue, isIndexName, valueSize, type EncodedValue } from './bson-raw.js';
 import { decodeName } from './bson-raw.js';
 import { createTransformContext } from './key.js';
-import { NameRedactor } from './coverage.js';
+import { NameRedactor } from './name-redactor.js';
 import { looksLikePiiKey } from './pii.js';
 import { BUCKETS_PREFIX, type CollectionRules, type FieldRule, type Rules, type TransformSpec } from './rules.js';
 import { scrubText } from './scrub.js';

@@ -15,7 +15,7 @@ import type { ArchiveEvent, NamespaceMetadata } from '../archive/types.js';
 import { ExitCode, UserError } from '../errors.js';
 import { silentLogger, type Logger } from '../ops/log.js';
 import { checkedEvents, type SampleSize } from './check-stage.js';
-import { NameRedactor } from './coverage.js';
+import { NameRedactor } from './name-redactor.js';
 import { ArchiveFormatError } from '../archive/errors.js';
 import { UndecodableDocumentError, UnnamedFieldError, anonymizeBytes, createAnonymizer, decideLeaf, type DocumentAnonymizer } from './engine.js';
 import { createTransformContext } from './key.js';

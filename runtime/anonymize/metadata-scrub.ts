@@ -22,6 +22,7 @@ import { compileTransform } from './engine.js';
 import type { TransformContext, ValueTransform } from './transforms/types.js';
 import { hexPrefix, isSubdocument } from './transforms/values.js';
 import { scrubViewPipeline } from './view-scrub.js';
+import type { MetadataScrubOptions } from './metadata-scope.js';
 
 const BSON_TYPE_NAMES = new Set(['double', 'string', 'object', 'array', 'binData', 'objectId', 'bool', 'date', 'null', 'regex', 'int', 'timestamp', 'long', 'decimal', 'number', 'minKey', 'maxKey']);
 const VALUE_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte']);
@@ -36,30 +37,6 @@ const TEXT_LANGUAGES = new Set(['none', 'danish', 'dutch', 'english', 'finnish',
 const INDEX_KINDS = new Set(['2dsphere', '2d', 'text', 'hashed']);
 const BOOLEAN_INDEX_OPTIONS = ['unique', 'sparse', 'background', 'hidden'];
 const NUMBER_INDEX_OPTIONS = ['expireAfterSeconds', '2dsphereIndexVersion', 'textIndexVersion', 'bits', 'min', 'max'];
-
-export interface MetadataScrubOptions {
-  /** True when the rules name this dotted field path (so its name may be published). */
-  isNamedPath: (path: string) => boolean;
-  /** Called with the number of indexes left out because they reference paths the rules do not name. */
-  onDroppedIndexes?: (count: number) => void;
-  /**
-   * True when the rules transform the value at this dotted path of that
-   * collection (not keep, keep_subtree or a default): only such values may
-   * be published as the rules make them; every other literal is masked.
-   * Absent: every literal is masked.
-   */
-  isTransformedPath?: (collection: string, path: string) => boolean;
-  /**
-   * For a view: which names the rules publish, and the anonymizer of the
-   * collections its stages read. Without it, every name but `_id` in the
-   * pipeline is replaced and every compared value masked.
-   */
-  view?: {
-    isNamedSegment: (name: string) => boolean;
-    isNamedCollection: (name: string) => boolean;
-    anonymizerFor: (collection: string) => DocumentAnonymizer | null;
-  };
-}
 
 /**
  * An allow-list over collection metadata: only option keys known to be

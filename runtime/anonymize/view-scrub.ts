@@ -19,7 +19,7 @@
  */
 import { Double, Int32, Long, type Document } from 'bson';
 import type { Anonymizer, DocumentAnonymizer } from './engine.js';
-import type { MetadataScrubOptions } from './metadata-scrub.js';
+import type { MetadataScrubOptions } from './metadata-scope.js';
 import { isNamedCollection, type Rules } from './rules.js';
 import type { TransformContext, ValueTransform } from './transforms/types.js';
 import { hexPrefix, isSubdocument } from './transforms/values.js';

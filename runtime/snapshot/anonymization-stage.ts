@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../ops/log.js';
-import { NameRedactor } from '../anonymize/coverage.js';
+import { NameRedactor } from '../anonymize/name-redactor.js';
 import { anonymizeArchive, type AnonymizeOptions } from '../anonymize/filter.js';
 import type { Rules } from '../anonymize/rules.js';
 import type { AnonymizationStage } from './take.js';
