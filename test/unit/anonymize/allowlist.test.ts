@@ -9,19 +9,7 @@ import { T, encodeString } from '../../../runtime/anonymize/bson-raw.js';
 import { UnnamedFieldError, createAnonymizer, decideLeaf } from '../../../runtime/anonymize/engine.js';
 import { createTransformContext } from '../../../runtime/anonymize/key.js';
 import { pseudonymousEmail } from '../../../runtime/anonymize/transforms/hash-email.js';
-import { TEST_KEY, bson, decode, rules } from './helpers.js';
-
-function element(type: number, name: string, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([type]), Buffer.from(name, 'utf8'), Buffer.from([0]), value]);
-}
-
-function documentOf(...elements: Buffer[]): Buffer {
-  const body = Buffer.concat(elements);
-  const out = Buffer.alloc(4 + body.length + 1);
-  out.writeInt32LE(out.length, 0);
-  body.copy(out, 4);
-  return out;
-}
+import { TEST_KEY, bson, decode, documentOf, element, rules } from './helpers.js';
 
 function run(yaml: string, collection: string, bytes: Buffer): Buffer {
   return createAnonymizer(rules(yaml), TEST_KEY).forCollection(collection)!.anonymize(bytes);

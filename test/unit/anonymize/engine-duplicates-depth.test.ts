@@ -8,19 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { T } from '../../../runtime/anonymize/bson-raw.js';
 import { createAnonymizer } from '../../../runtime/anonymize/engine.js';
-import { TEST_KEY, decode, rules } from './helpers.js';
-
-function element(type: number, name: string, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([type]), Buffer.from(name, 'utf8'), Buffer.from([0]), value]);
-}
-
-function documentOf(...elements: Buffer[]): Buffer {
-  const body = Buffer.concat(elements);
-  const out = Buffer.alloc(4 + body.length + 1);
-  out.writeInt32LE(out.length, 0);
-  body.copy(out, 4);
-  return out;
-}
+import { TEST_KEY, decode, documentOf, element, rules } from './helpers.js';
 
 const int32 = (n: number) => Buffer.from(Int32Array.of(n).buffer);
 

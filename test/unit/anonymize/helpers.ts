@@ -53,3 +53,17 @@ export async function collect(events: AsyncIterable<ArchiveEvent>): Promise<Arch
 export function documentsOf(events: ArchiveEvent[], collection: string): Document[] {
   return events.flatMap((e) => (e.type === 'segment' && e.collection === collection ? e.documents.map(decode) : []));
 }
+
+/** One raw BSON element (type byte, name, value bytes), for documents a JavaScript object cannot express. */
+export function element(type: number, name: string, value: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([type]), Buffer.from(name, 'utf8'), Buffer.from([0]), value]);
+}
+
+/** A raw BSON document of the given elements, in that order (duplicates and all). */
+export function documentOf(...elements: Buffer[]): Buffer {
+  const body = Buffer.concat(elements);
+  const out = Buffer.alloc(4 + body.length + 1);
+  out.writeInt32LE(out.length, 0);
+  body.copy(out, 4);
+  return out;
+}
