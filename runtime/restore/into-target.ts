@@ -105,6 +105,14 @@ export async function finishInterruptedSwapIfAny(
 ): Promise<RecoveryReport | undefined> {
   const current = await db.collection<LockDocument>(LOCK_COLLECTION).findOne({ _id: 'restore' }, { projection: { swap: 1 } });
   if (!current?.swap) return undefined;
+  return finishUnderLock(db, options);
+}
+
+/**
+ * Takes the target's lock and completes whatever a killed run left (rolls its swap forward, drops its
+ * temporaries). A journal that could not be finished stays for the next run; otherwise the lock is released.
+ */
+export async function finishUnderLock(db: Db, options: { holder: string; logger: Logger; lock?: IntoTargetOptions['lock'] }): Promise<RecoveryReport> {
   const lock = await acquireRestoreLock(db, { holder: options.holder, waitMs: DEFAULT_LOCK_WAIT_MS, ...options.lock });
   try {
     return await finishInterruptedRun(db, lock, options.logger);

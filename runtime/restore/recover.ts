@@ -1,8 +1,8 @@
 import type { MongoClient } from 'mongodb';
 import type { Logger } from '../ops/log.js';
 import { checkRestoreTarget, STAGING_CONFIRMATION } from './guard.js';
-import { DEFAULT_LOCK_WAIT_MS, finishInterruptedRun, type RecoveryReport } from './into-target.js';
-import { acquireRestoreLock, type AcquireLockOptions } from './lock.js';
+import { finishUnderLock, type RecoveryReport } from './into-target.js';
+import type { AcquireLockOptions } from './lock.js';
 
 export interface RecoverOptions {
   client: MongoClient;
@@ -21,12 +21,5 @@ export interface RecoverOptions {
 export async function recoverTarget(options: RecoverOptions): Promise<RecoveryReport> {
   // Recovery only completes what a run that already passed the guard (and the staging confirmation) started.
   checkRestoreTarget({ target: options.target, sourceDb: '', confirm: STAGING_CONFIRMATION, ...options.guard });
-  const db = options.client.db(options.target);
-  const lock = await acquireRestoreLock(db, { holder: options.holder, waitMs: DEFAULT_LOCK_WAIT_MS, ...options.lock });
-  try {
-    return await finishInterruptedRun(db, lock, options.logger);
-  } finally {
-    if (lock.hasJournal) lock.abandon();
-    else await lock.release();
-  }
+  return finishUnderLock(options.client.db(options.target), options);
 }
